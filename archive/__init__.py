@@ -1,0 +1,1 @@
+"""Reading raw article files and cleaning them into Article records."""

