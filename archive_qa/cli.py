@@ -265,6 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     except ArchiveError as error:
         print(f"archive-qa {args.command}: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except ValueError as error:  # pydantic's ValidationError and bad settings files
+        first = str(error).strip().splitlines()
+        print(f"archive-qa {args.command}: invalid setting: {' '.join(first[:3])}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as error:
+        print(f"archive-qa {args.command}: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"archive-qa {args.command}: interrupted after {time.monotonic() - started:.1f}s", file=sys.stderr)
         return 130
