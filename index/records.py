@@ -19,6 +19,8 @@ class Chunk:
     end_line: int
     date: str = ""
     outlet: str = ""
+    # 0-based indexes of the first and last article paragraph the chunk draws from (for showing it in place).
+    paragraph_span: tuple[int, int] | None = None
 
     def embedding_text(self) -> str:
         """What is embedded and lexically indexed: the title helps retrieval without being quoted."""

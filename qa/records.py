@@ -47,6 +47,7 @@ class Answer:
     answerer: str = "extractive"
     note: str = ""  # e.g. "the generative answer had no supported sentence; showing the extractive answer"
     hits: tuple = field(default=(), compare=False, repr=False)  # the passages the answer was drawn from
+    evidence: float = 0.0  # best cosine of question and retrieved passage: what abstention is decided on
 
     def to_json(self) -> dict:
         return {
@@ -55,6 +56,7 @@ class Answer:
             "abstained": self.abstained,
             "answerer": self.answerer,
             "note": self.note,
+            "evidence": round(float(self.evidence), 4),
             "citations": [c.to_json() for c in self.citations],
             "sentences": [
                 {"text": s.text, "citations": list(s.citations), "supported": s.supported}

@@ -1,0 +1,167 @@
+"""HTML into source lines: trafilatura finds the article, html.parser finds where its text sits. Pure.
+
+trafilatura drops navigation, related links, footers and (asked to) comment sections, and returns the
+main text as paragraphs, headings and list items. Each piece is then located in the raw HTML by matching
+its text, whitespace ignored, against the text nodes html.parser saw with their line numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import trafilatura
+
+from archive.clean import Hints
+from archive.dates import normalise_date
+from archive.lines import BLANK, SourceLine
+from archive.patterns import find_outlet, is_publisher_line
+
+ANCHOR = 40  # characters matched at each end of a paragraph that does not match whole
+_INVISIBLE = {"script", "style", "noscript", "template", "svg"}
+
+
+@dataclass(frozen=True)
+class HtmlDocument:
+    lines: list[SourceLine]
+    hints: Hints
+    unplaced: int = 0  # paragraphs whose raw lines could not be found (left out)
+
+
+class _TextNodes(HTMLParser):
+    """Visible text with the raw line of every character, whitespace removed; and the first caption."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chars: list[str] = []
+        self.lines: list[int] = []
+        self.caption_parts: list[str] = []
+        self.caption_done = False
+        self.body_start = 0  # where <body> begins in the text stream: <title> is not article text
+        self.publisher_lines: list[str] = []  # "© 2021 X" lines, wherever they are (often the footer)
+        self._hidden = 0
+        self._in_caption = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _INVISIBLE:
+            self._hidden += 1
+        elif tag == "body":
+            self.body_start = len(self.chars)
+        elif tag == "figcaption" and not self.caption_done:
+            self._in_caption = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _INVISIBLE and self._hidden:
+            self._hidden -= 1
+        elif tag == "figcaption" and self._in_caption:
+            self._in_caption, self.caption_done = False, True
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden:
+            return
+        if self._in_caption:
+            self.caption_parts.append(data)
+        if is_publisher_line(data):
+            self.publisher_lines.append(" ".join(data.split()))
+        line = self.getpos()[0]
+        for char in data:
+            if char == "\n":
+                line += 1
+            elif not char.isspace():
+                self.chars.append(char)
+                self.lines.append(line)
+
+
+class _Locator:
+    """Finds extracted text in the raw page, in reading order."""
+
+    def __init__(self, nodes: _TextNodes) -> None:
+        self.stream = "".join(nodes.chars)
+        self.lines = nodes.lines
+        self.cursor = nodes.body_start
+
+    def _find(self, needle: str, start: int) -> int:
+        found = self.stream.find(needle, start)
+        return found if found >= 0 or start == 0 else self.stream.find(needle)
+
+    def locate(self, text: str) -> tuple[int, int] | None:
+        needle = "".join(text.split())
+        if not needle:
+            return None
+        begin = self._find(needle, self.cursor)
+        if begin >= 0:
+            end = begin + len(needle) - 1
+        else:  # trafilatura may have touched the middle: match both ends instead
+            begin = self._find(needle[:ANCHOR], self.cursor)
+            tail = needle[-ANCHOR:]
+            end = self.stream.find(tail, max(begin, 0)) + len(tail) - 1 if begin >= 0 else -1
+            if begin < 0 or end < begin:
+                return None
+        self.cursor = end + 1
+        return self.lines[begin], self.lines[end]
+
+    def locate_title(self, title: str, before: int) -> int | None:
+        """The title's line, preferring the visible headline just before the body over <title>."""
+        needle = "".join(title.split())
+        best = None
+        found = self.stream.find(needle)
+        while found >= 0 and self.lines[found] <= before:
+            best = self.lines[found]
+            found = self.stream.find(needle, found + 1)
+        if best is None and found >= 0:
+            best = self.lines[found]
+        return best
+
+
+def _heading_level(rend: str) -> int:
+    """trafilatura marks headings rend="h1".."h6"; anything else counts as a subheading."""
+    return int(rend[1]) if len(rend) == 2 and rend[0] == "h" and rend[1].isdigit() else 2
+
+
+def _raw_line_containing(raw: str, text: str) -> int | None:
+    needle = " ".join(text.split())
+    for number, line in enumerate(raw.split("\n"), start=1):
+        if needle and needle in " ".join(line.split()):
+            return number
+    return None
+
+
+def lines_from_html(raw: str) -> HtmlDocument:
+    """The article of an HTML page as source lines (title first), with its metadata as hints."""
+    document = trafilatura.bare_extraction(
+        raw, with_metadata=True, include_comments=False, include_tables=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    nodes = _TextNodes()
+    nodes.feed(raw)
+    nodes.close()
+    caption = " ".join("".join(nodes.caption_parts).split())
+    if document is None or document.body is None:
+        return HtmlDocument([], Hints(caption=caption))
+    locator = _Locator(nodes)
+    lines: list[SourceLine] = []
+    unplaced = 0
+    for element in document.body:
+        pieces = element.findall(".//item") if element.tag == "list" else [element]
+        for piece in pieces:
+            text = " ".join("".join(piece.itertext()).split())
+            if not text:
+                continue
+            span = locator.locate(text)
+            if span is None:
+                unplaced += 1
+                continue
+            level = _heading_level(piece.get("rend", "")) if piece.tag == "head" else 0
+            lines.append(SourceLine(text, span[0], span[1], heading=level, bullet=piece.tag == "item",
+                                    joinable=False))
+            lines.append(SourceLine("", span[1], span[1], kind=BLANK))
+    title = " ".join((document.title or "").split())
+    if title:
+        first = min((line.start for line in lines), default=10**9)
+        number = locator.locate_title(title, first) or _raw_line_containing(raw, title)
+        if number is not None:
+            lines.insert(0, SourceLine(title, number, number, heading=1, joinable=False))
+    outlet = (document.sitename or "").strip() or next(
+        (name for name in map(find_outlet, nodes.publisher_lines) if name), "")
+    hints = Hints(date=normalise_date(document.date), outlet=outlet, caption=caption)
+    return HtmlDocument(lines, hints, unplaced)

@@ -1,0 +1,81 @@
+"""Answering a question: search, decide whether the archive holds evidence, then answer with citations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from archive_qa.errors import ArchiveError
+from index.records import Hit
+from qa.citations import check_answer
+from qa.extractive import extractive_answer
+from qa.records import Answer
+from qa.sources import RawFiles
+
+ANSWERERS = ("extractive", "generative")
+ABSTAIN_MESSAGE = "The archive holds no passage that answers this question."
+FALLBACK_NOTE = (
+    "The generative answer had no sentence supported by the passages; showing the extractive answer."
+)
+
+
+def evidence_strength(question: str, hits: Sequence[Hit], embedder) -> float:
+    """Best cosine between the question and a retrieved passage (computed for hits only BM25 found)."""
+    known = [float(h.dense_score) for h in hits if h.dense_score is not None]
+    missing = [h.chunk.embedding_text() for h in hits if h.dense_score is None]
+    if missing:
+        query = np.asarray(embedder.embed_query(question), dtype=np.float32)
+        vectors = np.asarray(embedder.embed_documents(missing), dtype=np.float32)
+        known.extend(float(x) for x in vectors @ query)
+    return max(known, default=0.0)
+
+
+def abstention(question: str, answerer: str, hits: Sequence[Hit] = (), evidence: float = 0.0) -> Answer:
+    return Answer(question=question, answer=ABSTAIN_MESSAGE, abstained=True, answerer=answerer,
+                  hits=tuple(hits), evidence=evidence)
+
+
+def answer_question(searcher, question: str, settings, *, answerer: str = "extractive", k: int = 5,
+                    mode: str = "hybrid", filters=None, chat_model=None) -> Answer:
+    """Answer `question` from the archive behind `searcher`, every claim cited to its file and lines.
+
+    Abstains (abstained=True, no citations) when the best passage's cosine to the question is under
+    settings.abstain_threshold. The generative answerer's sentences are checked against the passages they
+    cite; when none is supported, the extractive answer is returned with a note saying so.
+    """
+    question = question.strip()
+    if not question:
+        raise ArchiveError("the question is empty")
+    if answerer not in ANSWERERS:
+        raise ArchiveError(f"unknown answerer {answerer!r}: choose {' or '.join(ANSWERERS)}")
+    hits = list(searcher.search(question, k=k, mode=mode, filters=filters))
+    embedder = searcher.embedder
+    evidence = evidence_strength(question, hits, embedder) if hits else 0.0
+    if not hits or evidence < settings.abstain_threshold:
+        return abstention(question, answerer, hits, evidence)
+    raw = RawFiles(settings.archive_dir)
+    extractive = None
+    if answerer == "generative":
+        from qa.generative import cached_chat_model, generate
+
+        model = chat_model if chat_model is not None else cached_chat_model(settings)
+        checked = check_answer(generate(model, question, hits), hits, embedder, raw)
+        if checked.any_supported:
+            notes = []
+            unsupported = sum(1 for s in checked.sentences if not s.supported)
+            if unsupported:
+                notes.append(f"{unsupported} sentence(s) the passages do not support are marked unsupported.")
+            if checked.dropped_markers:
+                listed = ", ".join(f"[{n}]" for n in checked.dropped_markers)
+                notes.append(f"Dropped citation markers that pointed to no retrieved passage: {listed}.")
+            return Answer(question=question, answer=checked.text, abstained=False,
+                          citations=checked.citations, sentences=checked.sentences, answerer="generative",
+                          note=" ".join(notes), hits=tuple(hits), evidence=evidence)
+        extractive = extractive_answer(question, hits, embedder, raw, note=FALLBACK_NOTE)
+    else:
+        extractive = extractive_answer(question, hits, embedder, raw)
+    if extractive is None:
+        return abstention(question, answerer, hits, evidence)
+    return replace(extractive, evidence=evidence)

@@ -1,0 +1,206 @@
+"""`archive-qa eval`: retrieval and answer quality of each answerer on a JSON-lines question set.
+
+Each line is {"question", "source", "answers": [...], "lines": [a, b] (optional)} for a question the archive
+answers, or {"question", "unanswerable": true} for one it cannot.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archive_qa.errors import ArchiveError, IndexMissing
+from qa.answer import FALLBACK_NOTE, answer_question
+from qa.citations import MARKER
+from qa.sources import RawFiles
+from qa.text import fold
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    """The question set; a malformed line is reported with its number."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ArchiveError(f"cannot read question set {path}: {error.strerror or error}") from error
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ArchiveError(f"{path}:{number}: not JSON: {error.msg}") from error
+        if not isinstance(item, dict) or not str(item.get("question", "")).strip():
+            raise ArchiveError(f"{path}:{number}: each line needs a \"question\"")
+        if not item.get("unanswerable") and not (item.get("source") and item.get("answers")):
+            raise ArchiveError(f"{path}:{number}: give \"source\" and \"answers\", or \"unanswerable\": true")
+        items.append(item)
+    if not items:
+        raise ArchiveError(f"{path}: no questions")
+    return items
+
+
+def normalise(text: str) -> str:
+    """Case, diacritics, punctuation and citation markers removed; words separated by single spaces."""
+    return " ".join(re.findall(r"[a-z0-9]+", fold(MARKER.sub(" ", text))))
+
+
+def answer_matches(answer_text: str, acceptable: list[str]) -> bool:
+    haystack = f" {normalise(answer_text)} "
+    return any(f" {normalise(a)} " in haystack for a in acceptable if normalise(a))
+
+
+def _open_searcher(settings):
+    from index.search import Searcher
+
+    try:
+        return Searcher.open(settings)
+    except IndexMissing:  # a fresh checkout (CI): build the index first
+        from index.build import build_index
+
+        build_index(settings, progress=False)
+        return Searcher.open(settings)
+
+
+def _rate(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
+
+
+def retrieval_metrics(searcher, items: list[dict], mode: str, k: int) -> dict[str, Any]:
+    """recall@1, recall@5 and MRR of the expected source file, over the answerable questions."""
+    ranks = []
+    for item in items:
+        if item.get("unanswerable"):
+            continue
+        hits = searcher.search(item["question"], k=k, mode=mode)
+        sources = [h.chunk.source for h in hits]
+        ranks.append(sources.index(item["source"]) + 1 if item["source"] in sources else None)
+    total = len(ranks)
+    return {
+        "questions": total,
+        "recall@1": _rate(sum(1 for r in ranks if r == 1), total),
+        "recall@5": _rate(sum(1 for r in ranks if r is not None and r <= 5), total),
+        "mrr": round(sum(1 / r for r in ranks if r is not None) / total, 4) if total else None,
+    }
+
+
+def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
+    """How one answer fares against its labelled item."""
+    verdict: dict[str, Any] = {"question": item["question"], "abstained": answer.abstained,
+                               "answer": answer.answer, "answerer": answer.answerer, "note": answer.note,
+                               "evidence": round(float(answer.evidence), 4)}
+    valid = [raw.holds(c.source, c.start_line, c.end_line, c.quote) for c in answer.citations]
+    verdict["citations"] = len(answer.citations)
+    verdict["citations_valid"] = sum(valid)
+    if item.get("unanswerable"):
+        verdict["abstention_correct"] = answer.abstained
+        return verdict
+    verdict["abstention_correct"] = not answer.abstained
+    verdict["answer_correct"] = not answer.abstained and answer_matches(answer.answer, item["answers"])
+    verdict["citation_correct"] = any(ok and c.source == item["source"]
+                                      for c, ok in zip(answer.citations, valid, strict=True))
+    if item.get("lines"):
+        low, high = item["lines"]
+        verdict["citation_in_lines"] = any(c.source == item["source"] and c.start_line <= high and
+                                           c.end_line >= low for c in answer.citations)
+    return verdict
+
+
+def summarise(verdicts: list[dict], latencies: list[float], retrieval: dict) -> dict[str, Any]:
+    answerable = [v for v in verdicts if "answer_correct" in v]
+    unanswerable = [v for v in verdicts if "answer_correct" not in v]
+    with_lines = [v for v in answerable if "citation_in_lines" in v]
+    supported_citations = sum(v["citations_valid"] for v in verdicts)
+    all_citations = sum(v["citations"] for v in verdicts)
+    return {
+        **retrieval,
+        "answer_accuracy": _rate(sum(v["answer_correct"] for v in answerable), len(answerable)),
+        "citation_accuracy": _rate(sum(v["citation_correct"] for v in answerable), len(answerable)),
+        "citation_in_expected_lines": _rate(sum(v["citation_in_lines"] for v in with_lines), len(with_lines)),
+        "citation_validity": _rate(supported_citations, all_citations),
+        "abstention_accuracy": _rate(sum(v["abstention_correct"] for v in verdicts), len(verdicts)),
+        "abstained_when_unanswerable": _rate(sum(v["abstained"] for v in unanswerable), len(unanswerable)),
+        "answered_when_answerable": _rate(sum(not v["abstained"] for v in answerable), len(answerable)),
+        "fallbacks": sum(1 for v in verdicts if v["note"] == FALLBACK_NOTE),
+        "latency_p50": round(float(np.percentile(latencies, 50)), 3) if latencies else None,
+        "latency_p95": round(float(np.percentile(latencies, 95)), 3) if latencies else None,
+    }
+
+
+def run_evaluation(settings, questions_path: Path, answerers: list[str], mode: str | None = None) -> dict:
+    """Evaluate each answerer on the question set; returns the report that `format_report` prints."""
+    from qa.answer import ANSWERERS
+
+    items = load_questions(questions_path)
+    unknown = [name for name in answerers if name not in ANSWERERS]
+    if unknown or not answerers:
+        listed = ", ".join(unknown) or "(none)"
+        raise ArchiveError(f"unknown answerer(s) {listed}: choose from {', '.join(ANSWERERS)}")
+    mode = mode or settings.search_mode
+    searcher = _open_searcher(settings)
+    retrieval = retrieval_metrics(searcher, items, mode, k=max(5, settings.top_k))
+    raw = RawFiles(settings.archive_dir)
+    report: dict[str, Any] = {
+        "questions": len(items),
+        "answerable": sum(1 for i in items if not i.get("unanswerable")),
+        "unanswerable": sum(1 for i in items if i.get("unanswerable")),
+        "mode": mode,
+        "k": settings.top_k,
+        "abstain_threshold": settings.abstain_threshold,
+        "retrieval": retrieval,
+        "answerers": {},
+        "items": {},
+    }
+    for name in answerers:
+        chat_model = None
+        if name == "generative":  # loaded before the clock starts: latency is per question, not per load
+            from qa.generative import cached_chat_model
+
+            chat_model = cached_chat_model(settings)
+        verdicts, latencies = [], []
+        for item in items:
+            started = time.perf_counter()
+            answer = answer_question(searcher, item["question"], settings, answerer=name, k=settings.top_k,
+                                     mode=mode, chat_model=chat_model)
+            latencies.append(time.perf_counter() - started)
+            verdicts.append(judge(answer, item, raw))
+        report["answerers"][name] = summarise(verdicts, latencies, retrieval)
+        report["items"][name] = verdicts
+    return report
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+COLUMNS = [
+    ("recall@1", "R@1"), ("recall@5", "R@5"), ("mrr", "MRR"), ("answer_accuracy", "answer"),
+    ("citation_accuracy", "citation"), ("abstention_accuracy", "abstention"), ("fallbacks", "fallbacks"),
+    ("latency_p50", "p50 s"), ("latency_p95", "p95 s"),
+]
+
+
+def format_report(report: dict) -> str:
+    """A plain-text table: one row per answerer."""
+    lines = [
+        f"{report['questions']} questions ({report['answerable']} answerable, {report['unanswerable']} not), "
+        f"mode {report['mode']}, k={report['k']}, abstain threshold {report['abstain_threshold']}",
+        "",
+        f"{'answerer':<12}" + "".join(f"{title:>11}" for _, title in COLUMNS),
+    ]
+    for name, figures in report["answerers"].items():
+        lines.append(f"{name:<12}" + "".join(f"{_cell(figures.get(key)):>11}" for key, _ in COLUMNS))
+    lines += [
+        "",
+        "R@1, R@5, MRR: expected source among the passages; answer: an acceptable string in the answer;",
+        "citation: a citation into the expected source whose lines hold its quote; abstention: abstained",
+        "exactly when the archive cannot answer; fallbacks: generative answers replaced by extractive ones.",
+    ]
+    return "\n".join(lines)

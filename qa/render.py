@@ -1,0 +1,59 @@
+"""Answers as terminal text and as Markdown: the answer with [n] markers, then the numbered citations."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+from qa.records import Answer
+
+WIDTH = 100
+
+
+def _answer_body(answer: Answer, unsupported_mark: str) -> str:
+    if answer.abstained or not answer.sentences:
+        return answer.answer
+    parts = []
+    for sentence in answer.sentences:
+        markers = "".join(f" [{n}]" for n in sentence.citations)
+        parts.append(sentence.text + markers + ("" if sentence.supported else f" {unsupported_mark}"))
+    return " ".join(parts)
+
+
+def answer_to_text(answer: Answer) -> str:
+    """Terminal text: the answer with [n] markers, any note, then `source:start-end  title` and quote."""
+    lines = [textwrap.fill(_answer_body(answer, "(unsupported)"), WIDTH)]
+    if answer.note:
+        lines += ["", textwrap.fill(f"Note: {answer.note}", WIDTH)]
+    if answer.citations:
+        lines += ["", "Citations:"]
+        for citation in answer.citations:
+            flag = "" if citation.supported else "  (does not support the sentence citing it)"
+            lines.append(f"[{citation.n}] {citation.source}:{citation.start_line}-{citation.end_line}  "
+                         f"{citation.title}{flag}")
+            lines.append(textwrap.fill(f'"{citation.quote}"', WIDTH, initial_indent="    ",
+                                       subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return re.sub(r"([\\`*_<>#|])", r"\\\1", text)
+
+
+def answer_to_markdown(answer: Answer) -> str:
+    """A self-contained Markdown export of the question, the answer and its citations."""
+    out = [f"**Question:** {_escape(answer.question)}", ""]
+    label = f"Answer ({answer.answerer})"
+    body = _escape(_answer_body(answer, "*(unsupported)*")).replace(r"\*(unsupported)\*", "*(unsupported)*")
+    out += [f"**{label}:** {body}", ""]
+    if answer.note:
+        out += [f"> {_escape(answer.note)}", ""]
+    if answer.citations:
+        out += ["**Citations**", ""]
+        for citation in answer.citations:
+            flag = "" if citation.supported else " *(does not support the sentence citing it)*"
+            out.append(f"{citation.n}. `{citation.source}`, lines {citation.start_line}-{citation.end_line}"
+                       f" — *{_escape(citation.title)}*{flag}")
+            out.append(f"   > {_escape(citation.quote)}")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,250 @@
+"""Text helpers of the answering stage: sentences with offsets, tokens for matching, answer-type cues.
+
+Pure functions: no I/O, no models.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+WORD = re.compile(r"[a-z0-9]+")
+# Particles that transliterations of Arabic names carry or drop ("Deir al-Zour" / "Deir Ezzor").
+NAME_PARTICLES = {"al", "el"}
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _words(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having
+    he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on
+    once only or other our ours out over own same she should so some such than that the their theirs them then
+    there these they this those through to too under until up very was we were what when where which while who
+    whom whose why will with would you your yours say says said tell told according ago many much one"""
+)
+QUESTION_WORDS = _words("what when where which who whom whose why how")
+NUMBER_WORDS = _words(
+    """two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds
+    thousand thousands million millions billion dozen dozens several"""
+)
+MONTHS = _words(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+)
+WEEKDAYS = _words("monday tuesday wednesday thursday friday saturday sunday")
+PERSON_TITLES = _words(
+    """sheikh president minister spokesperson spokesman spokeswoman leader commander chief director envoy hajj
+    speaker official officer journalist correspondent general colonel king prince emir secretary ambassador
+    reporter analyst member head founder"""
+)
+PLACE_WORDS = _words(
+    """province governorate city cities town towns village border borders crossing desert countryside region
+    capital neighborhood neighbourhood airport country countries district area areas base bases front
+    headquarters"""
+)
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+YEAR = re.compile(r"^(1[89]|20)\d\d$")
+CAPITALISED = re.compile(
+    r"\b(?:[A-Z][\w'’-]*[a-z][\w'’-]*)(?:\s+(?:(?:al|el|bin|ibn|de|of)[-\s])?[A-Z][\w'’-]*)+"
+)
+PLACE_AFTER_PREPOSITION = re.compile(
+    r"\b(?:in|at|near|from|to|into|towards?|across|along|inside|outside)\s+(?:the\s+)?([A-Z][\w'’-]+)"
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a passage, with its character offsets in the passage text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of `text` (paragraphs first, then pysbd inside each), each verbatim with its offsets."""
+    sentences: list[Sentence] = []
+    for block in re.finditer(r"[^\n]+", text):
+        if not block.group().strip():
+            continue
+        cursor = block.start()
+        for piece in _segmenter().segment(block.group()):
+            piece = piece.strip()
+            if not piece:
+                continue
+            found = text.find(piece, cursor, block.end())
+            if found < 0:  # pysbd altered the text; keep what it gave, anchored at the cursor
+                found = cursor
+            sentences.append(Sentence(piece, found, found + len(piece)))
+            cursor = found + len(piece)
+    return sentences
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip diacritics, drop apostrophes and turn hyphens into spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = re.sub(r"['’‘`ʿʾ]", "", stripped)
+    return re.sub(r"[-‐‑–—_/]", " ", stripped).lower()
+
+
+def _stem(token: str) -> str:
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def tokens(text: str) -> list[str]:
+    """All word tokens, folded and lightly stemmed (particles such as "al-" dropped)."""
+    return [_stem(t) for t in WORD.findall(fold(text)) if t not in NAME_PARTICLES]
+
+
+def content_tokens(text: str) -> list[str]:
+    """Tokens without stopwords: what a lexical match should count."""
+    return [t for t in tokens(text) if t not in STOPWORDS and t not in QUESTION_WORDS]
+
+
+def skeleton(token: str) -> str:
+    """Consonant skeleton of a token, so that transliterations meet (Hizbullah / Hezbollah -> hzblh)."""
+    if token.isdigit():
+        return token
+    consonants = re.sub(r"[aeiouy]", "", token)
+    return re.sub(r"(.)\1+", r"\1", consonants)
+
+
+def key_text(text: str) -> str:
+    """Only letters and digits, folded: for checking that a quote sits inside raw lines."""
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+class TermMatcher:
+    """Weighted overlap of a question's content terms with candidate texts; rarer terms weigh more."""
+
+    def __init__(self, question: str, pool: Sequence[str]):
+        self.terms = list(dict.fromkeys(content_tokens(question)))
+        documents = [set(content_tokens(text)) for text in pool]
+        skeletons = [{skeleton(t) for t in doc} for doc in documents]
+        total = len(documents)
+        self.weights = {}
+        for term in self.terms:
+            df = sum(1 for doc, skel in zip(documents, skeletons, strict=True) if _matches(term, doc, skel))
+            self.weights[term] = math.log(1 + (total + 1) / (df + 0.5))
+
+    def coverage(self, text: str) -> float:
+        """Share of the question's term weight found in `text` (exact 1, transliteration variant 0.7)."""
+        total = sum(self.weights.values())
+        if total == 0:
+            return 0.0
+        doc = set(content_tokens(text))
+        skel = {skeleton(t) for t in doc}
+        found = sum(self.weights[t] * _match_strength(t, doc, skel) for t in self.terms)
+        return found / total
+
+
+def _match_strength(term: str, doc: set[str], skeletons: set[str]) -> float:
+    if term in doc:
+        return 1.0
+    if len(term) >= 4 and len(skeleton(term)) >= 2 and skeleton(term) in skeletons:
+        return 0.7
+    return 0.0
+
+
+def _matches(term: str, doc: set[str], skeletons: set[str]) -> bool:
+    return _match_strength(term, doc, skeletons) > 0
+
+
+def token_overlap(claim: str, evidence: str) -> float:
+    """Share of the claim's content tokens that the evidence holds (transliteration variants count)."""
+    claim_tokens = set(content_tokens(claim))
+    if not claim_tokens:
+        return 0.0
+    doc = set(content_tokens(evidence))
+    skel = {skeleton(t) for t in doc}
+    return sum(_match_strength(t, doc, skel) for t in claim_tokens) / len(claim_tokens)
+
+
+def jaccard(first: str, second: str) -> float:
+    a, b = set(content_tokens(first)), set(content_tokens(second))
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def numbers(text: str) -> set[str]:
+    """Numerals written with digits, without thousands separators."""
+    return {match.replace(",", "").rstrip(".") for match in NUMBER.findall(text)}
+
+
+# ---- answer-type cues -------------------------------------------------------------------------------------
+
+def answer_type(question: str) -> str:
+    """The kind of thing a question asks for: number, person, place, date, or "" when unclear."""
+    q = " ".join(WORD.findall(fold(question)))
+    if re.search(r"\bhow (many|much|large|big|long|far|old)\b|\bnumber of\b"
+                 r"|\bwhat (percentage|share|total)\b", q):
+        return "number"
+    if re.search(r"\b(when|what (day|date|year|month)|which (day|date|year|month)|since when)\b", q):
+        return "date"
+    if re.search(r"\b(who|whom|whose)\b"
+                 r"|\b(which|what) (person|leader|official|commander|journalist|spokes\w*)\b", q):
+        return "person"
+    if re.search(r"\bwhere\b|\b(which|what) (city|town|village|province|governorate|country|region|border"
+                 r"|crossing|area|place|desert|neighbou?rhood)\b", q):
+        return "place"
+    return ""
+
+
+def cue_strength(kind: str, sentence: str, question: str) -> float:
+    """How strongly a sentence holds the kind of thing asked for (0-1); words of the question do not count."""
+    if not kind:
+        return 0.0
+    asked = set(tokens(question))
+    words = tokens(sentence)
+    if kind == "number":
+        found = {n for n in numbers(sentence) if n not in asked}
+        if any(not YEAR.match(n) for n in found):
+            return 1.0
+        if any(w in NUMBER_WORDS for w in words if w not in asked):
+            return 0.7
+        return 0.3 if found else 0.0
+    if kind == "date":
+        fresh = [w for w in words if w not in asked]
+        if any(w in MONTHS for w in fresh) or any(YEAR.match(n) for n in numbers(sentence) if n not in asked):
+            return 1.0
+        relative = {"yesterday", "week", "month", "year"}
+        return 0.6 if any(w in WEEKDAYS or w in relative for w in fresh) else 0.0
+    if kind == "person":
+        names = [m for m in _capitalised_runs(sentence) if not set(tokens(m)) <= asked]
+        titled = any(w in PERSON_TITLES for w in words)
+        if names and titled:
+            return 1.0
+        return 0.6 if names else 0.0
+    if kind == "place":
+        places = [p for p in PLACE_AFTER_PREPOSITION.findall(sentence) if not set(tokens(p)) <= asked]
+        if places:
+            return 1.0
+        return 0.5 if any(w in PLACE_WORDS for w in words if w not in asked) else 0.0
+    return 0.0
+
+
+def _capitalised_runs(sentence: str) -> Iterable[str]:
+    # The first word of a sentence is capitalised anyway: only runs that start after it count.
+    first_space = sentence.find(" ")
+    for match in CAPITALISED.finditer(sentence):
+        if match.start() > first_space:
+            yield match.group()

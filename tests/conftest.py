@@ -1,0 +1,18 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from archive_qa.settings import BUNDLED_ARCHIVE, Settings
+
+
+@pytest.fixture
+def hashing_settings(tmp_path: Path) -> Settings:
+    """Settings over a private copy of the sample archive, with the fast hashing embedder and a tmp index."""
+    archive = tmp_path / "archive"
+    shutil.copytree(BUNDLED_ARCHIVE, archive)
+    return Settings(embedding_backend="hashing", archive_dir=archive, index_dir=tmp_path / "index")

@@ -1,0 +1,369 @@
+"""Index builds: incremental by content, refused on mismatch, detected when corrupt, atomic, locked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from archive_qa.cli import main
+from archive_qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
+from archive_qa.settings import PROJECT_ROOT, Settings
+from index import build as build_module
+from index import store
+from index.build import archive_changed, build_index
+from index.embed import HashingEmbedder
+from index.search import Searcher
+
+NUJABA = "training camps for Harakat al-Nujaba in the Homs desert"
+NEW_ARTICLE = """Militia Convoy Reaches Palmyra Oasis
+
+A convoy of the Liwa al-Baqir militia reached the Palmyra oasis on Friday, according to local activists.
+
+The activists said the convoy carried anti-aircraft guns and was escorted by two armoured vehicles.
+"""
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, counting the texts it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def embed_documents(self, texts):
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+def no_model(settings):
+    raise AssertionError("the model must not be loaded when nothing needs embedding")
+
+
+def serving_dir(settings: Settings) -> Path:
+    return store.resolve_build_dir(settings.resolved_index_dir())
+
+
+def test_first_build_then_unchanged_rebuild_does_nothing(hashing_settings, monkeypatch):
+    first = build_index(hashing_settings, progress=False)
+    assert (first.added, first.updated, first.removed) == (first.articles, 0, 0)
+    assert first.articles == 8 and first.chunks >= first.articles and first.embedded == first.chunks
+    assert first.published
+    before = serving_dir(hashing_settings)
+
+    monkeypatch.setattr(build_module, "make_embedder", no_model)
+    started = time.monotonic()
+    second = build_index(hashing_settings, progress=False)
+    assert time.monotonic() - started < 1.5
+    assert (second.added, second.updated, second.removed, second.embedded) == (0, 0, 0, 0)
+    assert (second.articles, second.chunks) == (first.articles, first.chunks)
+    assert not second.published and serving_dir(hashing_settings) == before
+
+
+def test_report_json_is_the_documented_contract(hashing_settings):
+    report = build_index(hashing_settings, progress=False)
+    document = report.to_json()
+    assert set(document) == {"articles", "chunks", "added", "updated", "removed", "skipped_files", "seconds"}
+    assert document["skipped_files"] == [] and isinstance(document["seconds"], float)
+    assert "8 articles" in report.summary()
+
+
+def test_adding_editing_and_deleting_files_updates_only_those(hashing_settings, monkeypatch):
+    build_index(hashing_settings, progress=False)
+    archive = hashing_settings.archive_dir
+
+    # Add one file: one article embedded, the rest reused.
+    (archive / "new").mkdir()
+    (archive / "new" / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    embedder = CountingEmbedder()
+    added = build_index(hashing_settings, progress=False, embedder=embedder)
+    assert (added.added, added.updated, added.removed) == (1, 0, 0)
+    assert added.articles == 9 and embedder.embedded == added.embedded > 0
+    assert embedder.embedded < added.chunks
+    hits = Searcher.open(hashing_settings).search("Liwa al-Baqir convoy Palmyra oasis", k=1)
+    assert hits[0].chunk.source == "new/palmyra.txt"
+
+    # Edit one paragraph of one article.
+    path = archive / "004_ec4515d8566cb32e.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("since early 2017", "since late 2016"), encoding="utf-8")
+    embedder = CountingEmbedder()
+    edited = build_index(hashing_settings, progress=False, embedder=embedder)
+    assert (edited.added, edited.updated, edited.removed) == (0, 1, 0)
+    assert 0 < embedder.embedded <= 3
+    searcher = Searcher.open(hashing_settings)
+    texts = " ".join(c.text for c in searcher.chunks if c.source == path.name)
+    assert "since late 2016" in texts and "since early 2017" not in texts
+
+    # Delete a file holding two articles.
+    (archive / "003_52b4fc36533fb985.txt").unlink()
+    monkeypatch.setattr(build_module, "make_embedder", no_model)
+    removed = build_index(hashing_settings, progress=False)
+    assert (removed.added, removed.updated, removed.removed, removed.embedded) == (0, 0, 2, 0)
+    searcher = Searcher.open(hashing_settings)
+    assert not any(c.source.startswith("003_") for c in searcher.chunks)
+    assert len(searcher.articles()) == 7
+
+    unchanged = build_index(hashing_settings, progress=False)
+    assert (unchanged.added, unchanged.updated, unchanged.removed, unchanged.embedded) == (0, 0, 0, 0)
+
+
+def test_moved_lines_update_spans_without_embedding(hashing_settings, monkeypatch):
+    build_index(hashing_settings, progress=False)
+    path = hashing_settings.archive_dir / "001_4b85ccf491a580e5.txt"
+    path.write_text("\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")  # every line moves down 2
+    monkeypatch.setattr(build_module, "make_embedder", no_model)
+    report = build_index(hashing_settings, progress=False)
+    assert report.updated == 2 and report.embedded == 0 and report.published
+    hit = Searcher.open(hashing_settings).search(NUJABA, k=1)[0]
+    raw = path.read_text(encoding="utf-8").splitlines()
+    assert "Harakat al-Nujaba" in " ".join(raw[hit.chunk.start_line - 1:hit.chunk.end_line])
+    assert hit.chunk.start_line == 14
+
+
+def test_full_rebuild_reembeds_everything(hashing_settings):
+    first = build_index(hashing_settings, progress=False)
+    embedder = CountingEmbedder()
+    full = build_index(hashing_settings, progress=False, full=True, embedder=embedder)
+    assert embedder.embedded == first.chunks == full.embedded
+    assert full.updated == first.articles and full.added == full.removed == 0
+
+
+def test_archive_changed_tracks_file_checksums(hashing_settings):
+    assert archive_changed(hashing_settings)  # no index yet
+    build_index(hashing_settings, progress=False)
+    assert not archive_changed(hashing_settings)
+    (hashing_settings.archive_dir / "notes.txt").write_text("Title\n\nA new paragraph of text.\n")
+    assert archive_changed(hashing_settings)
+
+
+def test_old_builds_are_cleaned_up(hashing_settings):
+    build_index(hashing_settings, progress=False)
+    for n in range(3):
+        (hashing_settings.archive_dir / f"extra{n}.txt").write_text(NEW_ARTICLE.replace("Friday", f"day {n}"))
+        build_index(hashing_settings, progress=False)
+    builds = list((hashing_settings.resolved_index_dir() / store.BUILDS).iterdir())
+    assert len(builds) == 2  # the serving build and the one before it
+
+
+def test_hnsw_above_the_threshold(hashing_settings):
+    settings = hashing_settings.model_copy(update={"approximate_above": 5})
+    build_index(settings, progress=False)
+    searcher = Searcher.open(settings)
+    assert searcher.status()["vector_index"] == "hnsw" and searcher.vectors.kind == "hnsw"
+    assert searcher.search(NUJABA, k=3, mode="dense")[0].chunk.source == "001_4b85ccf491a580e5.txt"
+    # Raising the threshold switches back to exact search without re-embedding.
+    exact = hashing_settings.model_copy(update={"approximate_above": 10_000})
+    embedder = CountingEmbedder()
+    report = build_index(exact, progress=False, embedder=embedder)
+    assert report.published and embedder.embedded == 0
+    assert Searcher.open(exact).status()["vector_index"] == "flat"
+
+
+# ---------------------------------------------------------------- refusing and detecting
+
+def test_missing_index(hashing_settings):
+    with pytest.raises(IndexMissing, match="archive-qa build --archive"):
+        Searcher.open(hashing_settings)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"chunk_max_tokens": 200},
+        {"chunk_target_tokens": 100},
+        {"chunk_overlap_sentences": 0},
+    ],
+)
+def test_other_chunker_settings_are_refused(hashing_settings, change):
+    build_index(hashing_settings, progress=False)
+    other = hashing_settings.model_copy(update=change)
+    with pytest.raises(IndexMismatch) as caught:
+        Searcher.open(other)
+    message = str(caught.value)
+    assert "\n" not in message and "--full" in message and next(iter(change)).split("_", 1)[1] in message
+
+
+def test_other_model_is_refused(hashing_settings):
+    build_index(hashing_settings, progress=False)
+    with pytest.raises(IndexMismatch, match="hashing-128.*--full"):
+        Searcher.open(hashing_settings, embedder=HashingEmbedder(dim=128))
+
+    class Renamed(HashingEmbedder):
+        name = "another-model"
+
+    with pytest.raises(IndexMismatch, match="another-model"):
+        Searcher.open(hashing_settings, embedder=Renamed())
+    torch_settings = hashing_settings.model_copy(update={"embedding_backend": "torch"})
+    with pytest.raises(IndexMismatch, match="all-MiniLM-L6-v2"):
+        Searcher.open(torch_settings)  # decided from the model folder's files, without loading the model
+
+
+def test_a_build_with_another_model_rebuilds_in_full(hashing_settings):
+    build_index(hashing_settings, progress=False)
+    embedder = HashingEmbedder(dim=128)
+    report = build_index(hashing_settings, progress=False, embedder=embedder)
+    assert report.embedded == report.chunks and any("rebuilding in full" in w.reason for w in report.warnings)
+    assert Searcher.open(hashing_settings, embedder=embedder).status()["dim"] == 128
+
+
+@pytest.mark.parametrize("damage", ["truncate-vectors", "flip-chunks", "delete-bm25", "garbage-manifest",
+                                    "drop-manifest-file-list"])
+def test_corrupt_index_is_detected_and_repaired_by_a_build(hashing_settings, damage):
+    build_index(hashing_settings, progress=False)
+    folder = serving_dir(hashing_settings)
+    if damage == "truncate-vectors":
+        path = folder / store.VECTORS
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "flip-chunks":
+        path = folder / store.CHUNKS
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    elif damage == "delete-bm25":
+        for path in (folder / store.BM25_DIR).iterdir():
+            path.unlink()
+    elif damage == "garbage-manifest":
+        (folder / store.MANIFEST).write_text("{not json")
+    else:
+        manifest = json.loads((folder / store.MANIFEST).read_text())
+        del manifest["index_files"]
+        (folder / store.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt) as caught:
+        Searcher.open(hashing_settings)
+    assert "\n" not in str(caught.value) and "archive-qa build" in str(caught.value)
+
+    report = build_index(hashing_settings, progress=False)
+    assert report.published and any("rebuilding in full" in w.reason for w in report.warnings)
+    assert Searcher.open(hashing_settings).search(NUJABA, k=1)[0].chunk.source == "001_4b85ccf491a580e5.txt"
+
+
+# ---------------------------------------------------------------- atomicity and the lock
+
+def test_a_failed_build_leaves_the_previous_index_serving(hashing_settings, monkeypatch):
+    build_index(hashing_settings, progress=False)
+    before = serving_dir(hashing_settings)
+    (hashing_settings.archive_dir / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+
+    def explode(self, folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(build_module.LexicalIndex, "save", explode)
+    with pytest.raises(OSError, match="disk full"):
+        build_index(hashing_settings, progress=False)
+    assert serving_dir(hashing_settings) == before
+    assert [p.name for p in (hashing_settings.resolved_index_dir() / store.BUILDS).iterdir()] == [before.name]
+    searcher = Searcher.open(hashing_settings)
+    assert searcher.status()["articles"] == 8
+
+
+CRASHING_BUILD = """
+import os, sys
+from index import lexical
+
+def crash(self, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "params.index.json").write_text("{")  # half-written
+    os._exit(9)  # like a kill: no cleanup, no finally
+
+lexical.LexicalIndex.save = crash
+from archive_qa.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_build_killed_midway_leaves_the_old_index_answering(hashing_settings):
+    build_index(hashing_settings, progress=False)
+    before = serving_dir(hashing_settings)
+    (hashing_settings.archive_dir / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": "hashing", "PYTHONPATH": str(PROJECT_ROOT)}
+    command = [sys.executable, "-c", CRASHING_BUILD, "build", "--archive", str(hashing_settings.archive_dir),
+               "--index", str(hashing_settings.resolved_index_dir()), "--json"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 9, result.stderr
+    builds = list((hashing_settings.resolved_index_dir() / store.BUILDS).iterdir())
+    assert len(builds) == 2, "the half-written build is left behind by the kill"
+    assert serving_dir(hashing_settings) == before
+
+    searcher = Searcher.open(hashing_settings)
+    assert searcher.status()["articles"] == 8
+    assert searcher.search(NUJABA, k=1)[0].chunk.source == "001_4b85ccf491a580e5.txt"
+
+    report = build_index(hashing_settings, progress=False)  # the lock died with the process
+    assert report.added == 1 and report.published
+    assert Searcher.open(hashing_settings).status()["articles"] == 9
+    leftover = [p for p in (hashing_settings.resolved_index_dir() / store.BUILDS).iterdir() if p not in builds]
+    assert len(leftover) == 1 and not any(p.name == "x" for p in leftover)
+    assert all((p / store.MANIFEST).is_file() for p in (hashing_settings.resolved_index_dir() / store.BUILDS).iterdir())
+
+
+def test_a_concurrent_build_fails_clearly_or_waits(hashing_settings):
+    build_index(hashing_settings, progress=False)
+    index_dir = hashing_settings.resolved_index_dir()
+    with store.BuildLock(index_dir):
+        with pytest.raises(IndexLocked) as caught:
+            build_index(hashing_settings, progress=False)
+        message = str(caught.value)
+        assert "\n" not in message and "--wait" in message and str(os.getpid()) in message
+
+        releaser = threading.Timer(0.5, lambda: None)
+        releaser.start()
+        with pytest.raises(IndexLocked, match="after waiting 0.3s"):
+            build_index(hashing_settings, progress=False, lock_timeout=0.3)
+
+    holder = store.BuildLock(index_dir).__enter__()
+    threading.Timer(0.4, holder.__exit__, args=(None, None, None)).start()
+    report = build_index(hashing_settings, progress=False, lock_timeout=10)
+    assert report.articles == 8
+
+
+def test_two_builds_at_once_never_corrupt(hashing_settings):
+    (hashing_settings.archive_dir / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            results.append(build_index(hashing_settings, progress=False, lock_timeout=60))
+        except Exception as error:  # collected and asserted below
+            results.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(not isinstance(result, Exception) for result in results), results
+    assert sorted(result.added for result in results) == [0, 0, 9]
+    assert Searcher.open(hashing_settings).status()["articles"] == 9
+
+
+# ---------------------------------------------------------------- the command line
+
+def test_cli_build_and_search_json(hashing_settings, monkeypatch, capsys):
+    monkeypatch.setenv("ARCHIVE_QA_EMBEDDING_BACKEND", "hashing")
+    args = ["--archive", str(hashing_settings.archive_dir), "--index", str(hashing_settings.resolved_index_dir())]
+    assert main(["build", *args, "--json"]) == 0
+    built = json.loads(capsys.readouterr().out)
+    assert built["articles"] == 8 and built["added"] == 8
+    assert main(["build", *args, "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["added"], again["updated"], again["removed"]) == (0, 0, 0)
+    assert main(["search", NUJABA, *args, "--json", "-k", "2"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits[0]["source"] == "001_4b85ccf491a580e5.txt" and hits[0]["rank"] == 1
+    assert main(["search", NUJABA, *args, "--json", "--since", "2023-11-01"]) == 0
+    assert {hit["source"] for hit in json.loads(capsys.readouterr().out)} == {"002_257df2b6438dc5da.txt"}
+
+
+def test_cli_search_without_index_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_QA_EMBEDDING_BACKEND", "hashing")
+    status = main(["search", "anything", "--index", str(tmp_path / "none"), "--json"])
+    captured = capsys.readouterr()
+    assert status == 1 and captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1 and "archive-qa build" in captured.err

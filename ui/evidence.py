@@ -1,0 +1,91 @@
+"""Where a citation's evidence lives: the passage it came from and the raw lines of its file.
+
+Pure helpers: no Streamlit here, so tests need neither a server nor an index.
+Only files inside the archive folder are ever read for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from index.records import Hit
+
+
+class UnsafePath(ValueError):
+    """A source path that would read something outside the archive folder."""
+
+
+def safe_source_path(archive_dir: Path | str, source: str) -> Path:
+    """The file `source` names inside `archive_dir`, resolved; refuses anything that leaves the archive.
+
+    Absolute paths, `..` escapes and symlinks (of the file or of a folder on the way) that point
+    outside the archive raise `UnsafePath`, as does a path that is not a regular file.
+    """
+    if not source or "\x00" in source:
+        raise UnsafePath(f"not a file path: {source!r}")
+    root = Path(archive_dir).resolve()
+    relative = Path(source)
+    if relative.is_absolute():
+        raise UnsafePath(f"{source} is an absolute path, not a file of the archive")
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root):
+        raise UnsafePath(f"{source} points outside the archive")
+    if not resolved.is_file():
+        raise UnsafePath(f"{source} is not a file of the archive")
+    return resolved
+
+
+@dataclass(frozen=True)
+class RawLine:
+    number: int  # 1-based, as in the citation
+    text: str
+    cited: bool
+
+
+def read_raw_lines(
+    archive_dir: Path | str, source: str, start_line: int, end_line: int, *, context: int = 2
+) -> list[RawLine]:
+    """Lines `start_line`..`end_line` of an archive file (1-based, inclusive), with `context` lines around.
+
+    Reads only as far as needed, so a cited span near the top of a large file costs little;
+    undecodable bytes are replaced rather than fatal.
+    """
+    path = safe_source_path(archive_dir, source)
+    first = max(1, start_line - context)
+    last = max(end_line, start_line) + context
+    with path.open("r", encoding="utf-8", errors="replace", newline=None) as handle:
+        window = islice(handle, first - 1, last)
+        return [
+            RawLine(number, text.rstrip("\r\n"), start_line <= number <= end_line)
+            for number, text in enumerate(window, start=first)
+        ]
+
+
+def spans_overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def passage_for(source: str, start_line: int, end_line: int, hits: Iterable[Hit]) -> Hit | None:
+    """The retrieved passage a citation was drawn from: same file, line span inside (else overlapping)."""
+    candidates = [hit for hit in hits if hit.chunk.source == source]
+    for hit in candidates:
+        if hit.chunk.start_line <= start_line and end_line <= hit.chunk.end_line:
+            return hit
+    for hit in candidates:
+        if spans_overlap((hit.chunk.start_line, hit.chunk.end_line), (start_line, end_line)):
+            return hit
+    return None
+
+
+def describe_source(source: str, start_line: int, end_line: int) -> str:
+    """`file:12-14`, the form `sed -n '12,14p' file` reads back."""
+    lines = f"{start_line}" if start_line == end_line else f"{start_line}-{end_line}"
+    return f"{source}:{lines}"
+
+
+def meta_parts(*parts: str) -> Sequence[str]:
+    """The non-empty parts of a metadata line (outlet, date, ...)."""
+    return [part for part in parts if part]

@@ -1,0 +1,180 @@
+"""What the server loads once and shares between sessions: settings, the searcher (index and model), builds.
+
+`st.cache_resource` keeps one searcher per index folder, model and index build, so the second
+question of any session answers at once; a finished rebuild clears it so the next question sees
+the new index.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from archive_qa.errors import ArchiveError, IndexCorrupt, IndexMismatch, IndexMissing
+from archive_qa.settings import Settings, load_settings
+from ui.jobs import BuildJob, BuildJobs
+from ui.state import AskOptions, ask_with_fallback
+
+
+def current_settings() -> Settings:
+    """The settings of this server process (ARCHIVE_QA_* variables and the optional TOML file)."""
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("ARCHIVE_QA_")))
+    return _settings_for(environment)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
+    return load_settings()
+
+
+def index_stamp(index_dir: Path) -> str:
+    """Changes whenever a build swaps in a new index, so a searcher opened before it is not reused."""
+    from index.store import MANIFEST, resolve_build_dir
+
+    build_dir = resolve_build_dir(index_dir)
+    if build_dir is None:
+        return "missing"
+    try:
+        return f"{build_dir}@{(build_dir / MANIFEST).stat().st_mtime_ns}"
+    except OSError:
+        return f"{build_dir}@unreadable"
+
+
+class LockedEmbedder:
+    """One loaded model shared by every session, used by one thread at a time.
+
+    A fast tokenizer raises "Already borrowed" when two threads encode at once; embedding a question
+    takes milliseconds, so taking turns costs nothing noticeable.
+    """
+
+    def __init__(self, embedder: Any) -> None:
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts):
+        with self._lock:
+            return self._embedder.embed_documents(texts)
+
+    def embed_query(self, text):
+        with self._lock:
+            return self._embedder.embed_query(text)
+
+    def count_tokens(self, text):
+        with self._lock:
+            return self._embedder.count_tokens(text)
+
+    def __getattr__(self, name: str) -> Any:  # name, dim, max_tokens, ...
+        return getattr(self._embedder, name)
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…", max_entries=2)
+def _embedder(model: str, backend: str, batch_size: int, _settings: Settings) -> LockedEmbedder:
+    from index.embed import make_embedder
+
+    return LockedEmbedder(make_embedder(_settings))
+
+
+@st.cache_resource(show_spinner="Opening the index…", max_entries=4)
+def _open_searcher(index_dir: str, stamp: str, fingerprint: str, _settings: Settings) -> Any:
+    from index.search import Searcher
+
+    if stamp == "missing":  # says so (IndexMissing) without loading the model first
+        return Searcher.open(_settings)
+    embedder = _embedder(_settings.embedding_model, _settings.embedding_backend, _settings.embed_batch_size,
+                         _settings)
+    return Searcher.open(_settings, embedder=embedder)
+
+
+def open_searcher(settings: Settings) -> Any:
+    """The shared searcher for these settings; raises IndexMissing, IndexMismatch or IndexCorrupt.
+
+    Keyed by index folder, the build it serves, and every setting (model, chunker, ...), so a changed
+    setting is checked against the index again instead of reusing a searcher opened under others.
+    """
+    index_dir = settings.resolved_index_dir()
+    fingerprint = settings.model_dump_json()
+    return _open_searcher(str(index_dir.resolve()), index_stamp(index_dir), fingerprint, settings)
+
+
+@st.cache_data(show_spinner=False, ttl=30, max_entries=16)
+def _archive_changed(archive_dir: str, index_dir: str, stamp: str, _settings: Settings) -> bool:
+    from index.build import archive_changed
+
+    return bool(archive_changed(_settings))
+
+
+@dataclass(frozen=True)
+class IndexHealth:
+    """Whether the page can answer, and if not, why."""
+
+    searcher: Any = None
+    problem: str = ""  # "", "missing", "mismatch", "corrupt" or "error"
+    message: str = ""
+    stale: bool = False
+
+
+def index_health(settings: Settings) -> IndexHealth:
+    try:
+        searcher = open_searcher(settings)
+    except IndexMissing as error:
+        return IndexHealth(problem="missing", message=str(error))
+    except IndexMismatch as error:
+        return IndexHealth(problem="mismatch", message=str(error))
+    except IndexCorrupt as error:
+        return IndexHealth(problem="corrupt", message=str(error))
+    except ArchiveError as error:
+        return IndexHealth(problem="error", message=str(error))
+    index_dir = settings.resolved_index_dir()
+    try:
+        stale = _archive_changed(
+            str(settings.archive_dir.resolve()), str(index_dir.resolve()), index_stamp(index_dir), settings
+        )
+    except ArchiveError as error:
+        return IndexHealth(searcher=searcher, problem="error", message=str(error))
+    return IndexHealth(searcher=searcher, stale=stale)
+
+
+def answer(searcher: Any, question: str, settings: Settings, options: AskOptions):
+    """Answer a question, falling back to the extractive answerer when a generative one is unreachable."""
+    from qa.answer import answer_question
+
+    return ask_with_fallback(answer_question, searcher, question, settings, options)
+
+
+@st.cache_resource(show_spinner=False)
+def build_jobs() -> BuildJobs:
+    """The one build registry of this server process."""
+    return BuildJobs()
+
+
+def forget_loaded_index(_job: BuildJob | None = None) -> None:
+    """Drop the cached searcher and staleness, so every session opens the freshly built index."""
+    _open_searcher.clear()
+    _archive_changed.clear()
+
+
+def start_build(settings: Settings, *, full: bool) -> BuildJob:
+    """Run the same build as `archive-qa build [--full]` in a background thread.
+
+    The build loads its own copy of the model, so questions keep their shared one to themselves meanwhile.
+    """
+    from index.build import build_index
+
+    return build_jobs().start(settings, full=full, build=build_index, on_finish=forget_loaded_index)
+
+
+def build_command(settings: Settings, *, full: bool = False) -> str:
+    """The shell command that builds this index, for users who prefer a terminal or cron."""
+    archive, index = _quote(settings.archive_dir), _quote(settings.resolved_index_dir())
+    return f"archive-qa build --archive {archive} --index {index}" + (" --full" if full else "")
+
+
+def _quote(path: Path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
