@@ -28,8 +28,8 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
 
 def _signature(article: Article) -> MinHash:
     minhash = MinHash(num_perm=NUM_PERM, seed=1)
-    for shingle in shingles(f"{article.title}\n{article.body}"):
-        minhash.update(shingle.encode("utf-8"))
+    text = f"{article.title}\n{article.body}"
+    minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(text)])
     return minhash
 
 
@@ -42,12 +42,6 @@ def near_duplicate_groups(articles: Sequence[Article], threshold: float = 0.7) -
     """Groups of article ids whose texts are near-duplicates; singletons are left out."""
     if len(articles) < 2:
         return ()
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    signatures = []
-    for index, article in enumerate(articles):
-        signature = _signature(article)
-        signatures.append(signature)
-        lsh.insert(str(index), signature)
     parent = list(range(len(articles)))
 
     def root(i: int) -> int:
@@ -56,10 +50,24 @@ def near_duplicate_groups(articles: Sequence[Article], threshold: float = 0.7) -
             i = parent[i]
         return i
 
-    for index, signature in enumerate(signatures):
-        for key in lsh.query(signature):
-            other = int(key)
-            if other != index and signature.jaccard(signatures[other]) >= threshold:
+    # Identical texts need no MinHash: group them by content hash, and sketch one of each.
+    first_with_hash: dict[str, int] = {}
+    for index, article in enumerate(articles):
+        key = article.content_hash or f"{article.title}\n{article.body}"
+        if key in first_with_hash:
+            parent[index] = first_with_hash[key]
+        else:
+            first_with_hash[key] = index
+    distinct = list(first_with_hash.values())
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    signatures: dict[int, MinHash] = {}
+    for index in distinct:
+        signatures[index] = _signature(articles[index])
+        lsh.insert(index, signatures[index])
+    for index in distinct:
+        for other in lsh.query(signatures[index]):
+            if other > index and root(other) != root(index) and \
+                    signatures[index].jaccard(signatures[other]) >= threshold:
                 parent[root(other)] = root(index)
     members: dict[int, list[int]] = {}
     for index in range(len(articles)):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Case-folded, whitespace-collapsed, typographic quotes and dashes flattened: for comparing lines."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)

@@ -105,7 +105,8 @@ def run_articles(args: argparse.Namespace) -> int:
     from archive.load import scan_archive
 
     settings = _settings(args)
-    scan = scan_archive(settings.archive_dir, max_file_bytes=settings.max_file_bytes)
+    scan = scan_archive(settings.archive_dir, max_file_bytes=settings.max_file_bytes,
+                        near_duplicate_threshold=settings.near_duplicate_threshold)
     if args.json:
         rows = []
         for article in scan.articles:
@@ -269,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         first = str(error).strip().splitlines()
         print(f"archive-qa {args.command}: invalid setting: {' '.join(first[:3])}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader of our stdout went away (e.g. `| head`): not an error of ours.
+        sys.stderr.close()
+        return 0
     except OSError as error:
         print(f"archive-qa {args.command}: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
               file=sys.stderr)

@@ -42,8 +42,8 @@ CSS = """
 .aq-raw .aq-ln { display: inline-block; min-width: 3.2em; text-align: right; margin-right: .8em;
   user-select: none; }
 .aq-also { font-size: .85rem; opacity: .8; }
-.st-key-history button { justify-content: flex-start; text-align: left; padding-left: 0; }
-.st-key-history button p { text-align: left; }
+[class*="st-key-history_"] button { justify-content: flex-start; text-align: left; padding-left: 0; }
+[class*="st-key-history_"] button p { text-align: left; }
 </style>
 """
 

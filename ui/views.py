@@ -179,7 +179,10 @@ def ask_tab(settings: Settings, searcher: Any, options: AskOptions) -> None:
         submitted = right.form_submit_button("Ask", type="primary", key="ask_submit", width="stretch")
     if submitted and question and question.strip():
         try:
-            with st.spinner("Searching the archive and composing the answer…"):
+            working = ("Searching the archive; the language model writes the answer (its first use loads it, "
+                       "which can take a minute)…" if options.answerer == "generative"
+                       else "Searching the archive and choosing the sentences that answer…")
+            with st.spinner(working):
                 (answer, warning), seconds = state.timed(
                     lambda: resources.answer(searcher, question.strip(), settings, options)
                 )
