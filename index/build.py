@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from archive.records import Article, ArchiveScan, SkippedFile
+from archive.records import ArchiveScan, Article, SkippedFile
 from archive_qa.errors import ArchiveError, IndexCorrupt, IndexMismatch
 from index import store
 from index.chunk import chunk_article
@@ -63,8 +63,10 @@ class BuildReport:
         changes = f"{self.added} added, {self.updated} updated, {self.removed} removed"
         work = f"{self.embedded} chunks embedded" if self.published else "index unchanged"
         skipped = f"; {len(self.skipped_files)} files skipped" if self.skipped_files else ""
-        return (f"Indexed {self.articles} articles as {self.chunks} chunks ({changes}; {work}{skipped}) "
-                f"in {self.seconds:.1f}s -> {self.index_dir}")
+        return (
+            f"Indexed {self.articles} articles as {self.chunks} chunks ({changes}; {work}{skipped}) "
+            f"in {self.seconds:.1f}s -> {self.index_dir}"
+        )
 
 
 @dataclass
@@ -96,8 +98,9 @@ class _Previous:
         return self._store.vectors(np.asarray(ids, dtype=np.int64))
 
 
-def _load_previous(index_dir: Path, settings, model_name: str, model_dim: int | None,
-                   notes: list[SkippedFile]) -> _Previous | None:
+def _load_previous(
+    index_dir: Path, settings, model_name: str, model_dim: int | None, notes: list[SkippedFile]
+) -> _Previous | None:
     build_dir = store.resolve_build_dir(index_dir)
     if build_dir is None:
         return None
@@ -114,23 +117,37 @@ def _load_previous(index_dir: Path, settings, model_name: str, model_dim: int | 
 def _remap(template: Chunk, article: Article) -> Chunk:
     """A stored chunk of identical text, moved onto `article` (its id, source, lines, date may differ)."""
     span = template.paragraph_span or (0, len(article.paragraphs) - 1)
-    paragraphs = article.paragraphs[span[0]:span[1] + 1]
-    return replace(template, id=f"{article.id}:{template.ordinal}", article_id=article.id, source=article.source,
-                   title=article.title, start_line=min(p.start_line for p in paragraphs),
-                   end_line=max(p.end_line for p in paragraphs), date=article.date, outlet=article.outlet)
+    paragraphs = article.paragraphs[span[0] : span[1] + 1]
+    return replace(
+        template,
+        id=f"{article.id}:{template.ordinal}",
+        article_id=article.id,
+        source=article.source,
+        title=article.title,
+        start_line=min(p.start_line for p in paragraphs),
+        end_line=max(p.end_line for p in paragraphs),
+        date=article.date,
+        outlet=article.outlet,
+    )
 
 
-def _embed(embedder: Embedder, texts: Sequence[str], batch_size: int, progress: bool,
-           on_progress: ProgressCallback | None) -> np.ndarray:
+def _embed(
+    embedder: Embedder,
+    texts: Sequence[str],
+    batch_size: int,
+    progress: bool,
+    on_progress: ProgressCallback | None,
+) -> np.ndarray:
     from tqdm import tqdm
 
     parts = []
-    with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not progress, file=sys.stderr,
-              leave=False) as bar:
+    with tqdm(
+        total=len(texts), desc="embedding", unit="chunk", disable=not progress, file=sys.stderr, leave=False
+    ) as bar:
         if on_progress:
             on_progress(0, len(texts))
         for start in range(0, len(texts), batch_size):
-            batch = texts[start:start + batch_size]
+            batch = texts[start : start + batch_size]
             parts.append(np.asarray(embedder.embed_documents(batch), dtype=np.float32))
             bar.update(len(batch))
             if on_progress:
@@ -162,8 +179,11 @@ def build_index(
     index_dir = settings.resolved_index_dir()
     index_dir.mkdir(parents=True, exist_ok=True)
     with store.BuildLock(index_dir, lock_timeout):
-        scan: ArchiveScan = scan_archive(settings.archive_dir, max_file_bytes=settings.max_file_bytes,
-                                         near_duplicate_threshold=settings.near_duplicate_threshold)
+        scan: ArchiveScan = scan_archive(
+            settings.archive_dir,
+            max_file_bytes=settings.max_file_bytes,
+            near_duplicate_threshold=settings.near_duplicate_threshold,
+        )
         files = store.archive_checksums(settings.archive_dir, settings.max_file_bytes)
         model_name, model_dim = (embedder.name, embedder.dim) if embedder else model_description(settings)
         notes: list[SkippedFile] = []
@@ -179,17 +199,27 @@ def build_index(
 
         def report(chunks: int, embedded: int, published: bool) -> BuildReport:
             return BuildReport(
-                articles=len(articles), chunks=chunks, added=len(added), updated=len(updated), removed=len(removed),
-                skipped_files=tuple(scan.skipped), warnings=tuple(scan.warnings) + tuple(notes),
-                seconds=time.monotonic() - started, embedded=embedded, published=published,
+                articles=len(articles),
+                chunks=chunks,
+                added=len(added),
+                updated=len(updated),
+                removed=len(removed),
+                skipped_files=tuple(scan.skipped),
+                warnings=tuple(scan.warnings) + tuple(notes),
+                seconds=time.monotonic() - started,
+                embedded=embedded,
+                published=published,
                 index_dir=str(index_dir),
             )
 
-        if (previous is not None and not (full or added or removed or updated)
-                and previous.manifest.get("files") == files
-                and previous.manifest.get("duplicate_groups") == groups
-                and previous.manifest.get("vector_index") == _vector_config(settings, previous.manifest["counts"]
-                                                                            ["chunks"])):
+        if (
+            previous is not None
+            and not (full or added or removed or updated)
+            and previous.manifest.get("files") == files
+            and previous.manifest.get("duplicate_groups") == groups
+            and previous.manifest.get("vector_index")
+            == _vector_config(settings, previous.manifest["counts"]["chunks"])
+        ):
             store.remove_stale_builds(index_dir, current=previous.build_dir)
             return report(int(previous.manifest["counts"]["chunks"]), 0, False)
 
@@ -215,21 +245,32 @@ def build_index(
             embedder = embedder or make_embedder(settings)
             if model_dim is None:
                 model_dim = embedder.dim
-            max_tokens = min(settings.chunk_max_tokens, getattr(embedder, "max_tokens", settings.chunk_max_tokens))
+            max_tokens = min(
+                settings.chunk_max_tokens, getattr(embedder, "max_tokens", settings.chunk_max_tokens)
+            )
             new_chunks: list[Chunk] = []
             for article in fresh:
-                made = chunk_article(article, embedder.count_tokens, max_tokens=max_tokens,
-                                     target_tokens=settings.chunk_target_tokens,
-                                     overlap_sentences=settings.chunk_overlap_sentences)
+                made = chunk_article(
+                    article,
+                    embedder.count_tokens,
+                    max_tokens=max_tokens,
+                    target_tokens=settings.chunk_target_tokens,
+                    overlap_sentences=settings.chunk_overlap_sentences,
+                )
                 templates[keys[article.id]] = made
                 new_chunks.extend(made)
-            vectors = _embed(embedder, [chunk.embedding_text() for chunk in new_chunks],
-                             settings.embed_batch_size, progress, on_progress)
+            vectors = _embed(
+                embedder,
+                [chunk.embedding_text() for chunk in new_chunks],
+                settings.embed_batch_size,
+                progress,
+                on_progress,
+            )
             embedded = len(new_chunks)
             position = 0
             for article in fresh:
                 count = len(templates[keys[article.id]])
-                template_vectors[keys[article.id]] = vectors[position:position + count]
+                template_vectors[keys[article.id]] = vectors[position : position + count]
                 position += count
         if model_dim is None:  # nothing to embed and no dimension on file: ask the model once
             model_dim = (embedder or make_embedder(settings)).dim
@@ -250,8 +291,11 @@ def build_index(
             "chunker": store.chunker_config(settings),
             "counts": {"articles": len(articles), "chunks": len(chunks)},
             "articles": {
-                article.id: {"content_hash": article.content_hash, "key": keys[article.id],
-                             "record": digests[article.id]}
+                article.id: {
+                    "content_hash": article.content_hash,
+                    "key": keys[article.id],
+                    "record": digests[article.id],
+                }
                 for article in articles
             },
             "files": files,
@@ -262,7 +306,9 @@ def build_index(
             "vector_index": _vector_config(settings, len(chunks)),
         }
         build_dir = _write_build(index_dir, manifest, chunks, chunk_keys, articles, matrix, settings)
-        store.remove_stale_builds(index_dir, current=build_dir, previous=previous.build_dir if previous else None)
+        store.remove_stale_builds(
+            index_dir, current=build_dir, previous=previous.build_dir if previous else None
+        )
         return report(len(chunks), embedded, True)
 
 
@@ -277,18 +323,32 @@ def _vector_config(settings, count: int) -> dict[str, Any]:
 HNSW_EF_CONSTRUCTION = 200
 
 
-def _write_build(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], chunk_keys: list[str],
-                 articles: list[Article], matrix: np.ndarray, settings) -> Path:
+def _write_build(
+    index_dir: Path,
+    manifest: dict[str, Any],
+    chunks: list[Chunk],
+    chunk_keys: list[str],
+    articles: list[Article],
+    matrix: np.ndarray,
+    settings,
+) -> Path:
     """Write a complete new build beside the serving one, then swap it in; on failure remove it."""
     build_dir = store.new_build_dir(index_dir)
     try:
         kind = manifest["vector_index"]["kind"]
-        vectors = FaissStore.create(matrix.shape[1], kind, hnsw_m=settings.hnsw_m,
-                                    ef_construction=HNSW_EF_CONSTRUCTION, ef_search=settings.hnsw_ef_search)
+        vectors = FaissStore.create(
+            matrix.shape[1],
+            kind,
+            hnsw_m=settings.hnsw_m,
+            ef_construction=HNSW_EF_CONSTRUCTION,
+            ef_search=settings.hnsw_ef_search,
+        )
         vectors.add(matrix)
         vectors.save(build_dir / store.VECTORS)
-        store.write_jsonl(build_dir / store.CHUNKS,
-                          (store.chunk_row(chunk, key) for chunk, key in zip(chunks, chunk_keys, strict=True)))
+        store.write_jsonl(
+            build_dir / store.CHUNKS,
+            (store.chunk_row(chunk, key) for chunk, key in zip(chunks, chunk_keys, strict=True)),
+        )
         store.write_jsonl(build_dir / store.ARTICLES, (store.article_row(article) for article in articles))
         LexicalIndex.build([chunk.embedding_text() for chunk in chunks]).save(build_dir / store.BM25_DIR)
         manifest["index_files"] = store.index_file_table(build_dir)

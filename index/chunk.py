@@ -4,8 +4,9 @@ A chunk is a run of whole sentences of one article, packed paragraph by paragrap
 paragraph boundary once it reaches the target size, or earlier when the next sentence would overflow
 the window (title prefix included). A heading never ends a chunk: it moves to the one that follows,
 and a chunk past half its target closes before a heading, so a section starts a chunk of its own.
-The last sentences of a chunk open the next one (overlap), except where a section starts. The quoted text is verbatim paragraph text;
-the line span is the union of the raw-file lines of the paragraphs it draws from.
+The last sentences of a chunk open the next one (overlap), except where a section starts. The quoted
+text is verbatim paragraph text; the line span is the union of the raw-file lines of the paragraphs it
+draws from.
 """
 
 from __future__ import annotations
@@ -66,14 +67,16 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _split_long(text: str, start: int, end: int, budget: int, cost: Callable[[str], int]) -> list[tuple[int, int]]:
+def _split_long(
+    text: str, start: int, end: int, budget: int, cost: Callable[[str], int]
+) -> list[tuple[int, int]]:
     """Split text[start:end] at word boundaries into pieces of at most `budget` tokens."""
     words = [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
     pieces: list[tuple[int, int]] = []
     first = 0
     while first < len(words):
         last = first
-        while last + 1 < len(words) and cost(text[words[first][0]:words[last + 1][1]]) <= budget:
+        while last + 1 < len(words) and cost(text[words[first][0] : words[last + 1][1]]) <= budget:
             last += 1
         pieces.append((words[first][0], words[last][1]))
         first = last + 1
@@ -115,7 +118,7 @@ def _pack(units: Sequence[_Unit], budget: int, target: int, overlap: int) -> lis
         if not any(not units[i].heading for i in body):  # only headings: they stand alone
             body, trailing = list(current), []
         groups.append(body)
-        carry = [i for i in body[len(body) - overlap:] if not units[i].heading] if overlap > 0 else []
+        carry = [i for i in body[len(body) - overlap :] if not units[i].heading] if overlap > 0 else []
         if next_heading:  # a new section starts clean, without the previous section's last sentence
             carry = []
         while carry and cost_of(carry) + cost_of(trailing) + next_tokens > budget:
@@ -150,7 +153,7 @@ def _chunk_text(article: Article, units: Sequence[_Unit]) -> str:
     for index in range(1, len(units) + 1):
         if index == len(units) or units[index].paragraph != units[run_start].paragraph:
             text = article.paragraphs[units[run_start].paragraph].text
-            pieces.append(text[units[run_start].start:units[index - 1].end])
+            pieces.append(text[units[run_start].start : units[index - 1].end])
             run_start = index
     return "\n\n".join(pieces)
 
@@ -176,7 +179,9 @@ def chunk_article(
 
     # Tokenisers are not always additive: if an exact count finds a chunk too long, pack again tighter.
     for _attempt in range(8):
-        chunks = _build_chunks(article, _units(article, cost, budget), budget, target_tokens, overlap_sentences)
+        chunks = _build_chunks(
+            article, _units(article, cost, budget), budget, target_tokens, overlap_sentences
+        )
         overflow = max((count_tokens(c.embedding_text()) - max_tokens for c in chunks), default=0)
         if overflow <= 0 or budget <= MIN_BUDGET:
             break
@@ -184,7 +189,9 @@ def chunk_article(
     return chunks
 
 
-def _build_chunks(article: Article, units: Sequence[_Unit], budget: int, target: int, overlap: int) -> list[Chunk]:
+def _build_chunks(
+    article: Article, units: Sequence[_Unit], budget: int, target: int, overlap: int
+) -> list[Chunk]:
     chunks: list[Chunk] = []
     for group in _pack(units, budget, min(target, budget), overlap):
         members = [units[i] for i in group]

@@ -94,14 +94,19 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as error:
-            raise ModelUnavailable(f"sentence-transformers is not installed ({error}): pip install -e .") from error
+            raise ModelUnavailable(
+                f"sentence-transformers is not installed ({error}): pip install -e ."
+            ) from error
         try:
             self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except Exception as error:  # the library raises many kinds; all mean "cannot load"
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ModelUnavailable(f"cannot load the embedding model from {path}: {reason}") from error
         self.name = model_identity(path)[0]
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        get_dim = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         self.dim = int(get_dim())
         self.max_tokens = int(self.model.max_seq_length)
         self.batch_size = batch_size
@@ -109,8 +114,13 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -138,11 +148,13 @@ class HashingEmbedder:
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dim, dtype=np.float32)
-        folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+        folded = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        ).casefold()
         for word in _FEATURE_WORD.findall(folded):
             features = [("w", word, 1.0)]
             padded = f"<{word}>"
-            features.extend(("c", padded[i:i + 3], 0.35) for i in range(max(len(padded) - 2, 1)))
+            features.extend(("c", padded[i : i + 3], 0.35) for i in range(max(len(padded) - 2, 1)))
             for kind, feature, weight in features:
                 digest = hashlib.blake2b(f"{kind}:{feature}".encode(), digest_size=8).digest()
                 value = int.from_bytes(digest, "little")

@@ -23,7 +23,26 @@ SKELETON_MARK = "~"  # prefix of skeleton tokens, so they never collide with pla
 
 # The Arabic definite article as transliterated, including the sun-letter assimilations (ash-, az-, ...).
 ARABIC_ARTICLES = frozenset(
-    {"al", "el", "il", "ul", "ad", "adh", "ar", "as", "ash", "at", "ath", "az", "an", "ed", "es", "et", "ez", "er"}
+    {
+        "al",
+        "el",
+        "il",
+        "ul",
+        "ad",
+        "adh",
+        "ar",
+        "as",
+        "ash",
+        "at",
+        "ath",
+        "az",
+        "an",
+        "ed",
+        "es",
+        "et",
+        "ez",
+        "er",
+    }
 )
 
 _STOPWORDS = frozenset(word.replace("'", "") for word in STOPWORDS_EN_PLUS)
@@ -34,8 +53,18 @@ _ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}")
 _LETTERS_DIGITS = re.compile(r"[^\W\d_]+|\d+")
 _VOWELS = frozenset("aeiou")
 # Spellings of one sound, folded before vowels are dropped (order matters: digraphs first).
-_DIGRAPHS = (("ph", "f"), ("dh", "z"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("sh", "s"), ("ck", "k"),
-             ("q", "k"), ("c", "k"), ("x", "ks"))
+_DIGRAPHS = (
+    ("ph", "f"),
+    ("dh", "z"),
+    ("th", "t"),
+    ("kh", "k"),
+    ("gh", "g"),
+    ("sh", "s"),
+    ("ck", "k"),
+    ("q", "k"),
+    ("c", "k"),
+    ("x", "ks"),
+)
 
 
 def _strip_marks(text: str) -> str:
@@ -77,7 +106,12 @@ def words(text: str) -> list[str]:
 
 def glued_article_rest(word: str, capitalised: bool) -> str | None:
     """The name inside a capitalised word that carries a glued article: 'Albukamal' -> 'bukamal'."""
-    if capitalised and len(word) >= 4 and word[:2] in ("al", "el") and word[2] not in _VOWELS | {"l", "y", "w"}:
+    if (
+        capitalised
+        and len(word) >= 4
+        and word[:2] in ("al", "el")
+        and word[2] not in _VOWELS | {"l", "y", "w"}
+    ):
         return word[2:]
     return None
 

@@ -57,9 +57,17 @@ def fuse(rankings: list[tuple[list[int], float]], rrf_k: int) -> dict[int, float
 class Searcher:
     """A loaded index. Cheap to query, safe to share between threads."""
 
-    def __init__(self, settings, build_dir, manifest: dict[str, Any], chunks: list[Chunk],
-                 articles: list[Article], vectors: FaissStore, lexical: LexicalIndex,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings,
+        build_dir,
+        manifest: dict[str, Any],
+        chunks: list[Chunk],
+        articles: list[Article],
+        vectors: FaissStore,
+        lexical: LexicalIndex,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.settings = settings
         self.build_dir = build_dir
         self.manifest = manifest
@@ -93,10 +101,14 @@ class Searcher:
         index_dir = settings.resolved_index_dir()
         build_dir = store.resolve_build_dir(index_dir)
         if build_dir is None:
-            raise IndexMissing(f"no index at {index_dir} yet; build it with {store.rebuild_command(settings)}")
+            raise IndexMissing(
+                f"no index at {index_dir} yet; build it with {store.rebuild_command(settings)}"
+            )
         if not build_dir.is_dir():
-            raise IndexCorrupt(f"index at {index_dir} points to a missing build; rebuild it with "
-                               f"{store.rebuild_command(settings)}")
+            raise IndexCorrupt(
+                f"index at {index_dir} points to a missing build; rebuild it with "
+                f"{store.rebuild_command(settings)}"
+            )
         manifest = store.read_manifest(build_dir, settings)
         model_name, model_dim = (embedder.name, embedder.dim) if embedder else model_description(settings)
         store.check_compatible(manifest, settings, model_name=model_name, model_dim=model_dim)
@@ -107,18 +119,26 @@ class Searcher:
             vectors = FaissStore.load(build_dir / store.VECTORS, ef_search=settings.hnsw_ef_search)
             lexical = LexicalIndex.load(build_dir / store.BM25_DIR)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
-            raise IndexCorrupt(f"index at {build_dir} is unreadable ({type(error).__name__}: "
-                               f"{str(error).splitlines()[0] if str(error) else ''}); rebuild it with "
-                               f"{store.rebuild_command(settings)}") from error
+            raise IndexCorrupt(
+                f"index at {build_dir} is unreadable ({type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''}); rebuild it with "
+                f"{store.rebuild_command(settings)}"
+            ) from error
         counts = manifest.get("counts") or {}
-        if not (len(chunks) == vectors.count == lexical.count == counts.get("chunks")
-                and len(articles) == counts.get("articles")):
-            raise IndexCorrupt(f"index at {build_dir} is inconsistent ({len(chunks)} chunks, {vectors.count} "
-                               f"vectors, {lexical.count} BM25 documents); rebuild it with "
-                               f"{store.rebuild_command(settings)}")
+        if not (
+            len(chunks) == vectors.count == lexical.count == counts.get("chunks")
+            and len(articles) == counts.get("articles")
+        ):
+            raise IndexCorrupt(
+                f"index at {build_dir} is inconsistent ({len(chunks)} chunks, {vectors.count} "
+                f"vectors, {lexical.count} BM25 documents); rebuild it with "
+                f"{store.rebuild_command(settings)}"
+            )
         if vectors.count and vectors.dim != (manifest.get("model") or {}).get("dim"):
-            raise IndexCorrupt(f"index at {build_dir} holds {vectors.dim}-dimensional vectors but its manifest "
-                               f"says {manifest['model'].get('dim')}; rebuild it with {store.rebuild_command(settings)}")
+            raise IndexCorrupt(
+                f"index at {build_dir} holds {vectors.dim}-dimensional vectors but its manifest "
+                f"says {manifest['model'].get('dim')}; rebuild it with {store.rebuild_command(settings)}"
+            )
         return cls(settings, build_dir, manifest, chunks, articles, vectors, lexical, embedder)
 
     @property
@@ -171,7 +191,11 @@ class Searcher:
         """Ids of the chunks the filters let through, or None when there is no filter."""
         if filters is None or filters.is_empty():
             return None
-        key = (filters.source_glob or "", _date_bound(filters.since, end=False), _date_bound(filters.until, end=True))
+        key = (
+            filters.source_glob or "",
+            _date_bound(filters.since, end=False),
+            _date_bound(filters.until, end=True),
+        )
         if key not in self._filter_cache:
             if len(self._filter_cache) >= 64:
                 self._filter_cache.clear()
@@ -181,15 +205,25 @@ class Searcher:
     def _filter_ids(self, glob: str, since: str | None, until: str | None) -> np.ndarray:
         mask = np.ones(len(self.chunks), dtype=bool)
         if glob:
-            matching = {source for source in set(self._sources)
-                        if fnmatch.fnmatchcase(source, glob) or fnmatch.fnmatchcase(PurePosixPath(source).name, glob)}
+            matching = {
+                source
+                for source in set(self._sources)
+                if fnmatch.fnmatchcase(source, glob) or fnmatch.fnmatchcase(PurePosixPath(source).name, glob)
+            }
             mask &= np.array([source in matching for source in self._sources], dtype=bool)
         if since or until:  # undated chunks cannot satisfy a date range
-            mask &= np.array([bool(date) and (not since or date >= since) and (not until or date <= until)
-                              for date in self._dates], dtype=bool)
+            mask &= np.array(
+                [
+                    bool(date) and (not since or date >= since) and (not until or date <= until)
+                    for date in self._dates
+                ],
+                dtype=bool,
+            )
         return np.flatnonzero(mask).astype(np.int64)
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: SearchFilters | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 5, mode: str = "hybrid", filters: SearchFilters | None = None
+    ) -> list[Hit]:
         """The `k` best passages for `query`, best first, after filters and near-duplicate collapse."""
         if mode not in MODES:
             raise InvalidQuery(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
@@ -212,15 +246,26 @@ class Searcher:
         hits = []
         for rank, ((chunk_id, score), cosine) in enumerate(zip(kept, cosines, strict=True), start=1):
             chunk = self.chunks[chunk_id]
-            hits.append(Hit(
-                rank=rank, score=float(score), chunk=chunk, also_in=self.also_in(chunk.article_id),
-                dense_score=float(cosine),
-                lexical_score=float(lexical_scores[chunk_id]) if lexical_scores is not None else None,
-            ))
+            hits.append(
+                Hit(
+                    rank=rank,
+                    score=float(score),
+                    chunk=chunk,
+                    also_in=self.also_in(chunk.article_id),
+                    dense_score=float(cosine),
+                    lexical_score=float(lexical_scores[chunk_id]) if lexical_scores is not None else None,
+                )
+            )
         return hits
 
-    def _rank(self, query_vector: np.ndarray, lexical_scores: np.ndarray | None, mode: str, pool: int,
-              allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    def _rank(
+        self,
+        query_vector: np.ndarray,
+        lexical_scores: np.ndarray | None,
+        mode: str,
+        pool: int,
+        allowed: np.ndarray | None,
+    ) -> list[tuple[int, float]]:
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
         if mode != "bm25":
@@ -237,8 +282,13 @@ class Searcher:
             return dense
         if mode == "bm25":
             return lexical
-        fused = fuse([([i for i, _ in dense], self.settings.dense_weight),
-                      ([i for i, _ in lexical], self.settings.bm25_weight)], self.settings.rrf_k)
+        fused = fuse(
+            [
+                ([i for i, _ in dense], self.settings.dense_weight),
+                ([i for i, _ in lexical], self.settings.bm25_weight),
+            ],
+            self.settings.rrf_k,
+        )
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
     def _collapse(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:

@@ -44,6 +44,7 @@ KEEP_PREVIOUS = 1  # older builds kept for readers that resolved `current` just 
 
 # ---------------------------------------------------------------- locating and checking an index
 
+
 def resolve_build_dir(index_dir: Path) -> Path | None:
     """The folder of the serving build, or None when no index was built here."""
     link = index_dir / CURRENT
@@ -76,25 +77,32 @@ def read_manifest(build_dir: Path, settings) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise IndexCorrupt(f"index at {build_dir} has no {MANIFEST}; rebuild it with "
-                           f"{rebuild_command(settings)}") from error
+        raise IndexCorrupt(
+            f"index at {build_dir} has no {MANIFEST}; rebuild it with {rebuild_command(settings)}"
+        ) from error
     except (OSError, ValueError) as error:
-        raise IndexCorrupt(f"index manifest {path} is unreadable ({error}); rebuild it with "
-                           f"{rebuild_command(settings)}") from error
+        raise IndexCorrupt(
+            f"index manifest {path} is unreadable ({error}); rebuild it with {rebuild_command(settings)}"
+        ) from error
     if not isinstance(manifest, dict):
-        raise IndexCorrupt(f"index manifest {path} is not a JSON object; rebuild it with {rebuild_command(settings)}")
+        raise IndexCorrupt(
+            f"index manifest {path} is not a JSON object; rebuild it with {rebuild_command(settings)}"
+        )
     return manifest
 
 
-def incompatibility(manifest: dict[str, Any], *, model_name: str, model_dim: int | None,
-                    chunker: dict[str, int]) -> str | None:
+def incompatibility(
+    manifest: dict[str, Any], *, model_name: str, model_dim: int | None, chunker: dict[str, int]
+) -> str | None:
     """Why an index cannot serve these settings, or None when it can."""
     if manifest.get("format_version") != FORMAT_VERSION:
         return f"it has format version {manifest.get('format_version')}, this program reads {FORMAT_VERSION}"
     model = manifest.get("model") or {}
     if model.get("name") != model_name or (model_dim is not None and model.get("dim") != model_dim):
-        return (f"it was built with the model {model.get('name')} ({model.get('dim')} dimensions) but the settings "
-                f"ask for {model_name} ({model_dim if model_dim is not None else '?'} dimensions)")
+        return (
+            f"it was built with the model {model.get('name')} ({model.get('dim')} dimensions) but the "
+            f"settings ask for {model_name} ({model_dim if model_dim is not None else '?'} dimensions)"
+        )
     built = manifest.get("chunker") or {}
     changed = sorted(key for key in chunker if built.get(key) != chunker[key])
     if changed:
@@ -104,17 +112,23 @@ def incompatibility(manifest: dict[str, Any], *, model_name: str, model_dim: int
 
 
 def check_compatible(manifest: dict[str, Any], settings, *, model_name: str, model_dim: int | None) -> None:
-    reason = incompatibility(manifest, model_name=model_name, model_dim=model_dim, chunker=chunker_config(settings))
+    reason = incompatibility(
+        manifest, model_name=model_name, model_dim=model_dim, chunker=chunker_config(settings)
+    )
     if reason:
-        raise IndexMismatch(f"index at {settings.resolved_index_dir()} cannot be used: {reason}; "
-                            f"rebuild it with {rebuild_command(settings, full=True)}")
+        raise IndexMismatch(
+            f"index at {settings.resolved_index_dir()} cannot be used: {reason}; "
+            f"rebuild it with {rebuild_command(settings, full=True)}"
+        )
 
 
 def verify_files(build_dir: Path, manifest: dict[str, Any], settings) -> None:
     """Every file the manifest lists is present with its size and checksum."""
     listed = manifest.get("index_files")
     if not isinstance(listed, dict) or not listed:
-        raise IndexCorrupt(f"index manifest in {build_dir} lists no files; rebuild it with {rebuild_command(settings)}")
+        raise IndexCorrupt(
+            f"index manifest in {build_dir} lists no files; rebuild it with {rebuild_command(settings)}"
+        )
     for name, expected in listed.items():
         path = build_dir / name
         problem = None
@@ -125,11 +139,13 @@ def verify_files(build_dir: Path, manifest: dict[str, Any], settings) -> None:
         elif file_sha256(path) != expected.get("sha256"):
             problem = f"{name} fails its checksum"
         if problem:
-            raise IndexCorrupt(f"index at {build_dir} is damaged: {problem}; rebuild it with "
-                               f"{rebuild_command(settings)}")
+            raise IndexCorrupt(
+                f"index at {build_dir} is damaged: {problem}; rebuild it with {rebuild_command(settings)}"
+            )
 
 
 # ---------------------------------------------------------------- files
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -175,8 +191,10 @@ def index_file_table(build_dir: Path) -> dict[str, dict[str, Any]]:
     for path in sorted(build_dir.rglob("*")):
         if path.is_file() and path.name != MANIFEST:
             fsync_path(path)
-            table[path.relative_to(build_dir).as_posix()] = {"bytes": path.stat().st_size,
-                                                             "sha256": file_sha256(path)}
+            table[path.relative_to(build_dir).as_posix()] = {
+                "bytes": path.stat().st_size,
+                "sha256": file_sha256(path),
+            }
     return table
 
 
@@ -211,20 +229,35 @@ def archive_checksums(archive_dir: Path, max_file_bytes: int) -> dict[str, str]:
 
 # ---------------------------------------------------------------- records <-> JSON rows
 
+
 def chunk_row(chunk: Chunk, key: str) -> dict[str, Any]:
     return {
-        "id": chunk.id, "article_id": chunk.article_id, "ordinal": chunk.ordinal, "source": chunk.source,
-        "title": chunk.title, "text": chunk.text, "lines": [chunk.start_line, chunk.end_line],
-        "date": chunk.date, "outlet": chunk.outlet,
-        "paragraphs": list(chunk.paragraph_span) if chunk.paragraph_span else None, "key": key,
+        "id": chunk.id,
+        "article_id": chunk.article_id,
+        "ordinal": chunk.ordinal,
+        "source": chunk.source,
+        "title": chunk.title,
+        "text": chunk.text,
+        "lines": [chunk.start_line, chunk.end_line],
+        "date": chunk.date,
+        "outlet": chunk.outlet,
+        "paragraphs": list(chunk.paragraph_span) if chunk.paragraph_span else None,
+        "key": key,
     }
 
 
 def chunk_from_row(row: dict[str, Any]) -> Chunk:
     return Chunk(
-        id=row["id"], article_id=row["article_id"], ordinal=int(row["ordinal"]), source=row["source"],
-        title=row["title"], text=row["text"], start_line=int(row["lines"][0]), end_line=int(row["lines"][1]),
-        date=row.get("date", ""), outlet=row.get("outlet", ""),
+        id=row["id"],
+        article_id=row["article_id"],
+        ordinal=int(row["ordinal"]),
+        source=row["source"],
+        title=row["title"],
+        text=row["text"],
+        start_line=int(row["lines"][0]),
+        end_line=int(row["lines"][1]),
+        date=row.get("date", ""),
+        outlet=row.get("outlet", ""),
         paragraph_span=tuple(row["paragraphs"]) if row.get("paragraphs") else None,
     )
 
@@ -242,11 +275,14 @@ def article_from_row(row: dict[str, Any]) -> Article:
 
 def article_key(article: Article) -> str:
     """What the chunks of an article depend on: its title and paragraph texts (not its lines or source)."""
-    payload = json.dumps([article.title, [[p.text, p.is_heading] for p in article.paragraphs]], ensure_ascii=False)
+    payload = json.dumps(
+        [article.title, [[p.text, p.is_heading] for p in article.paragraphs]], ensure_ascii=False
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 # ---------------------------------------------------------------- lock and atomic swap
+
 
 class BuildLock:
     """An exclusive fcntl.flock on INDEX_DIR/build.lock, waited for up to `timeout` seconds."""
@@ -321,7 +357,9 @@ def remove_stale_builds(index_dir: Path, current: Path, previous: Path | None = 
         kept.add(previous.resolve())
     else:
         complete = [folder for folder in others if (folder / MANIFEST).is_file()]
-        kept.update(folder.resolve() for folder in sorted(complete, key=lambda f: f.stat().st_mtime)[-KEEP_PREVIOUS:])
+        kept.update(
+            folder.resolve() for folder in sorted(complete, key=lambda f: f.stat().st_mtime)[-KEEP_PREVIOUS:]
+        )
     for folder in others:
         if folder.resolve() not in kept:
             shutil.rmtree(folder, ignore_errors=True)

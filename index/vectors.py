@@ -24,7 +24,9 @@ class VectorStore(Protocol):
 
     def add(self, vectors: np.ndarray) -> None: ...
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Scores and ids of the `k` nearest vectors, best first; only ids in `allowed` when given."""
         ...
 
@@ -45,8 +47,9 @@ class FaissStore:
             index.hnsw.efSearch = ef_search
 
     @classmethod
-    def create(cls, dim: int, kind: str = FLAT, *, hnsw_m: int = 32, ef_construction: int = 200,
-               ef_search: int = 128) -> FaissStore:
+    def create(
+        cls, dim: int, kind: str = FLAT, *, hnsw_m: int = 32, ef_construction: int = 200, ef_search: int = 128
+    ) -> FaissStore:
         if kind == HNSW:
             index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = ef_construction
@@ -74,7 +77,9 @@ class FaissStore:
         if len(vectors):
             self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
         if allowed is not None:
             allowed = np.asarray(allowed, dtype=np.int64)

@@ -91,7 +91,9 @@ def test_adding_editing_and_deleting_files_updates_only_those(hashing_settings, 
 
     # Edit one paragraph of one article.
     path = archive / "004_ec4515d8566cb32e.txt"
-    path.write_text(path.read_text(encoding="utf-8").replace("since early 2017", "since late 2016"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("since early 2017", "since late 2016"), encoding="utf-8"
+    )
     embedder = CountingEmbedder()
     edited = build_index(hashing_settings, progress=False, embedder=embedder)
     assert (edited.added, edited.updated, edited.removed) == (0, 1, 0)
@@ -122,7 +124,7 @@ def test_moved_lines_update_spans_without_embedding(hashing_settings, monkeypatc
     assert report.updated == 2 and report.embedded == 0 and report.published
     hit = Searcher.open(hashing_settings).search(NUJABA, k=1)[0]
     raw = path.read_text(encoding="utf-8").splitlines()
-    assert "Harakat al-Nujaba" in " ".join(raw[hit.chunk.start_line - 1:hit.chunk.end_line])
+    assert "Harakat al-Nujaba" in " ".join(raw[hit.chunk.start_line - 1 : hit.chunk.end_line])
     assert hit.chunk.start_line == 14
 
 
@@ -166,6 +168,7 @@ def test_hnsw_above_the_threshold(hashing_settings):
 
 
 # ---------------------------------------------------------------- refusing and detecting
+
 
 def test_missing_index(hashing_settings):
     with pytest.raises(IndexMissing, match="archive-qa build --archive"):
@@ -211,8 +214,10 @@ def test_a_build_with_another_model_rebuilds_in_full(hashing_settings):
     assert Searcher.open(hashing_settings, embedder=embedder).status()["dim"] == 128
 
 
-@pytest.mark.parametrize("damage", ["truncate-vectors", "flip-chunks", "delete-bm25", "garbage-manifest",
-                                    "drop-manifest-file-list"])
+@pytest.mark.parametrize(
+    "damage",
+    ["truncate-vectors", "flip-chunks", "delete-bm25", "garbage-manifest", "drop-manifest-file-list"],
+)
 def test_corrupt_index_is_detected_and_repaired_by_a_build(hashing_settings, damage):
     build_index(hashing_settings, progress=False)
     folder = serving_dir(hashing_settings)
@@ -243,6 +248,7 @@ def test_corrupt_index_is_detected_and_repaired_by_a_build(hashing_settings, dam
 
 
 # ---------------------------------------------------------------- atomicity and the lock
+
 
 def test_a_failed_build_leaves_the_previous_index_serving(hashing_settings, monkeypatch):
     build_index(hashing_settings, progress=False)
@@ -282,13 +288,24 @@ def test_a_build_killed_midway_leaves_the_old_index_answering(hashing_settings):
     before = serving_dir(hashing_settings)
     (hashing_settings.archive_dir / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": "hashing", "PYTHONPATH": str(PROJECT_ROOT)}
-    command = [sys.executable, "-c", CRASHING_BUILD, "build", "--archive", str(hashing_settings.archive_dir),
-               "--index", str(hashing_settings.resolved_index_dir()), "--json"]
+    command = [
+        sys.executable,
+        "-c",
+        CRASHING_BUILD,
+        "build",
+        "--archive",
+        str(hashing_settings.archive_dir),
+        "--index",
+        str(hashing_settings.resolved_index_dir()),
+        "--json",
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 9, result.stderr
     builds_dir = hashing_settings.resolved_index_dir() / store.BUILDS
     crashed = [p for p in builds_dir.iterdir() if p != before]
-    assert len(crashed) == 1 and not (crashed[0] / store.MANIFEST).exists(), "the kill left a half-written build"
+    assert len(crashed) == 1 and not (crashed[0] / store.MANIFEST).exists(), (
+        "the kill left a half-written build"
+    )
     assert serving_dir(hashing_settings) == before
 
     searcher = Searcher.open(hashing_settings)
@@ -341,9 +358,15 @@ def test_two_builds_at_once_never_corrupt(hashing_settings):
 
 # ---------------------------------------------------------------- the command line
 
+
 def test_cli_build_and_search_json(hashing_settings, monkeypatch, capsys):
     monkeypatch.setenv("ARCHIVE_QA_EMBEDDING_BACKEND", "hashing")
-    args = ["--archive", str(hashing_settings.archive_dir), "--index", str(hashing_settings.resolved_index_dir())]
+    args = [
+        "--archive",
+        str(hashing_settings.archive_dir),
+        "--index",
+        str(hashing_settings.resolved_index_dir()),
+    ]
     assert main(["build", *args, "--json"]) == 0
     built = json.loads(capsys.readouterr().out)
     assert built["articles"] == 8 and built["added"] == 8

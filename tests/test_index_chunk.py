@@ -19,15 +19,30 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def article_from_lines(lines: list[str], *, title: str = "A Title", source: str = "a.txt", position: int = 0,
-                       headings: set[int] = frozenset()) -> Article:
+def article_from_lines(
+    lines: list[str],
+    *,
+    title: str = "A Title",
+    source: str = "a.txt",
+    position: int = 0,
+    headings: set[int] = frozenset(),
+) -> Article:
     """An article whose paragraphs are the non-blank lines of `lines` (1-based line numbers)."""
     paragraphs = tuple(
         Paragraph(text=line, start_line=number, end_line=number, is_heading=number in headings)
-        for number, line in enumerate(lines, start=1) if line.strip()
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
     )
-    return Article(id=f"{source}#{position}", source=source, position=position, title=title,
-                   paragraphs=paragraphs, title_line=1, date="2024-01-02", outlet="Outlet")
+    return Article(
+        id=f"{source}#{position}",
+        source=source,
+        position=position,
+        title=title,
+        paragraphs=paragraphs,
+        title_line=1,
+        date="2024-01-02",
+        outlet="Outlet",
+    )
 
 
 def sentence(n: int, words: int = 12) -> str:
@@ -42,12 +57,14 @@ def assert_invariants(article: Article, chunks, raw_lines: list[str], count, max
     first, last = min(p.start_line for p in article.paragraphs), max(p.end_line for p in article.paragraphs)
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
     for chunk in chunks:
-        assert chunk.article_id == article.id and chunk.source == article.source and chunk.title == article.title
+        assert (
+            chunk.article_id == article.id and chunk.source == article.source and chunk.title == article.title
+        )
         assert (chunk.date, chunk.outlet) == (article.date, article.outlet)
         assert first <= chunk.start_line <= chunk.end_line <= last
         assert count(chunk.embedding_text()) <= max_tokens
         assert not chunk.text.startswith(article.title)
-        raw = squash(" ".join(raw_lines[chunk.start_line - 1:chunk.end_line]))
+        raw = squash(" ".join(raw_lines[chunk.start_line - 1 : chunk.end_line]))
         for piece in chunk.text.split("\n\n"):
             assert squash(piece) in raw, (chunk.id, piece[:60])
     # Nothing is lost: every sentence of the article appears in some chunk.
@@ -163,6 +180,8 @@ def test_sample_archive_chunks_fit_the_model_window(model_token_counter):
     assert scan.articles
     for article in scan.articles:
         raw = (BUNDLED_ARCHIVE / article.source).read_text(encoding="utf-8").splitlines()
-        chunks = chunk_article(article, model_token_counter, max_tokens=256, target_tokens=180, overlap_sentences=1)
+        chunks = chunk_article(
+            article, model_token_counter, max_tokens=256, target_tokens=180, overlap_sentences=1
+        )
         assert chunks
         assert_invariants(article, chunks, raw, model_token_counter, 256)

@@ -28,8 +28,14 @@ def run_cli(*args: str) -> tuple[object, float]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("ARCHIVE_QA_EMBEDDING_BACKEND", None)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "archive_qa.cli", *args], capture_output=True, text=True,
-                            env=env, cwd=PROJECT_ROOT, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "archive_qa.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=900,
+    )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout), elapsed
@@ -44,8 +50,10 @@ def built(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
     for _ in range(2):
         report, elapsed = run_cli("build", "--archive", str(archive), "--index", str(index), "--json")
         reports.append({**report, "wall_seconds": round(elapsed, 2)})
-    print(f"\nbuild timings: full {reports[0]['seconds']}s ({reports[0]['wall_seconds']}s wall), "
-          f"unchanged {reports[1]['seconds']}s ({reports[1]['wall_seconds']}s wall)")
+    print(
+        f"\nbuild timings: full {reports[0]['seconds']}s ({reports[0]['wall_seconds']}s wall), "
+        f"unchanged {reports[1]['seconds']}s ({reports[1]['wall_seconds']}s wall)"
+    )
     return archive, index, reports
 
 
@@ -63,13 +71,20 @@ def test_build_twice_reports_nothing_the_second_time(built):
 
 def test_search_ranks_the_nujaba_passage_first_with_its_true_lines(built):
     archive, index, _ = built
-    hits, _ = run_cli("search", "training camps for Harakat al-Nujaba in the Homs desert",
-                      "--archive", str(archive), "--index", str(index), "--json")
+    hits, _ = run_cli(
+        "search",
+        "training camps for Harakat al-Nujaba in the Homs desert",
+        "--archive",
+        str(archive),
+        "--index",
+        str(index),
+        "--json",
+    )
     top = hits[0]
     assert top["source"] == "001_4b85ccf491a580e5.txt" and top["rank"] == 1
     start, end = top["lines"]
     raw = (archive / top["source"]).read_text(encoding="utf-8").splitlines()
-    window = squash(" ".join(raw[start - 1:end]))
+    window = squash(" ".join(raw[start - 1 : end]))
     assert "Harakat al-Nujaba" in top["text"]
     for piece in top["text"].split("\n\n"):
         assert squash(piece) in window
@@ -97,8 +112,16 @@ def evaluate(searcher, mode: str, questions: list[dict]) -> dict[str, float]:
     for item in questions:
         hits = searcher.search(item["question"], k=10, mode=mode)
         first, last = item["lines"]
-        rank = next((h.rank for h in hits if h.chunk.source == item["source"]
-                     and h.chunk.start_line <= last and h.chunk.end_line >= first), None)
+        rank = next(
+            (
+                h.rank
+                for h in hits
+                if h.chunk.source == item["source"]
+                and h.chunk.start_line <= last
+                and h.chunk.end_line >= first
+            ),
+            None,
+        )
         at1 += rank == 1
         at5 += rank is not None and rank <= 5
         reciprocal += 1 / rank if rank else 0.0
@@ -107,12 +130,16 @@ def evaluate(searcher, mode: str, questions: list[dict]) -> dict[str, float]:
 
 
 def test_retrieval_quality_on_the_labelled_questions(searcher):
-    questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [
+        json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     assert len(questions) >= 25
     results = {mode: evaluate(searcher, mode, questions) for mode in ("dense", "bm25", "hybrid")}
     print(f"\nretrieval on {len(questions)} questions ({len(searcher.chunks)} chunks):")
     for mode, figures in results.items():
-        print(f"  {mode:<7} recall@1 {figures['recall@1']:.3f}  recall@5 {figures['recall@5']:.3f}  "
-              f"MRR {figures['mrr']:.3f}")
+        print(
+            f"  {mode:<7} recall@1 {figures['recall@1']:.3f}  recall@5 {figures['recall@5']:.3f}  "
+            f"MRR {figures['mrr']:.3f}"
+        )
     assert results["hybrid"]["recall@5"] >= 0.8
     assert all(figures["recall@5"] >= 0.6 for figures in results.values())

@@ -34,7 +34,7 @@ def test_every_mode_finds_the_nujaba_passage_with_a_true_line_span(searcher, has
         top = hits[0].chunk
         assert top.source == "001_4b85ccf491a580e5.txt", mode
         raw = (hashing_settings.archive_dir / top.source).read_text(encoding="utf-8").splitlines()
-        window = squash(" ".join(raw[top.start_line - 1:top.end_line]))
+        window = squash(" ".join(raw[top.start_line - 1 : top.end_line]))
         assert all(squash(piece) in window for piece in top.text.split("\n\n"))
         assert "Harakat al-Nujaba" in top.text
         scores = [h.score for h in hits]
@@ -69,7 +69,9 @@ def test_hybrid_is_reciprocal_rank_fusion_of_the_two_rankings(searcher, hashing_
         if hit.chunk.id in lexical:
             expected += hashing_settings.bm25_weight / (k + lexical.index(hit.chunk.id) + 1)
         assert hit.score == pytest.approx(expected)
-    assert fuse([([1, 2], 1.0), ([2, 3], 2.0)], 10) == pytest.approx({1: 1 / 11, 2: 1 / 12 + 2 / 11, 3: 2 / 12})
+    assert fuse([([1, 2], 1.0), ([2, 3], 2.0)], 10) == pytest.approx(
+        {1: 1 / 11, 2: 1 / 12 + 2 / 11, 3: 2 / 12}
+    )
 
 
 def test_source_glob_filter_applies_before_the_cut(searcher):
@@ -157,7 +159,8 @@ def test_a_query_in_one_spelling_finds_the_passage_in_another(tmp_path):
         filler = FILLERS[number % len(FILLERS)]
         (archive / f"report_{number:02d}.txt").write_text(
             f"Report number {number}\n\nLocal sources said that fighters gathered in {name} on Monday "
-            f"and that the situation remained tense.\n\n{filler} Officials gave no number for case {number}.\n",
+            f"and that the situation remained tense.\n\n{filler} "
+            f"Officials gave no number for case {number}.\n",
             encoding="utf-8",
         )
     settings = Settings(embedding_backend="hashing", archive_dir=archive, index_dir=tmp_path / "index")
@@ -166,8 +169,9 @@ def test_a_query_in_one_spelling_finds_the_passage_in_another(tmp_path):
     assert len(searcher.articles()) == len(names)
     for written, queries in VARIANTS:
         for query_name in queries:
-            assert not any(set(words(query_name)) & set(words(name)) for name in written), \
+            assert not any(set(words(query_name)) & set(words(name)) for name in written), (
                 "the plain words differ: only folding can match them"
+            )
             # BM25 alone: the hashing embedder's dense ranking is noise among these near-identical passages.
             hits = searcher.search(f"fighters in {query_name}", k=len(written), mode="bm25")
             found = {name for hit in hits for name in written if f"in {name} on" in hit.chunk.text}
@@ -183,6 +187,7 @@ def test_variant_query_on_the_sample_archive(searcher):
 
 # ---------------------------------------------------------------- near-duplicates
 
+
 def test_near_duplicate_articles_collapse_into_one_hit(tmp_path, hashing_settings):
     archive = tmp_path / "dup-archive"
     archive.mkdir()
@@ -190,7 +195,9 @@ def test_near_duplicate_articles_collapse_into_one_hit(tmp_path, hashing_setting
     shutil.copy(hashing_settings.archive_dir / "003_52b4fc36533fb985.txt", archive / "003.txt")
     (archive / "001.txt").write_text(original, encoding="utf-8")
     (archive / "wire").mkdir()
-    (archive / "wire" / "copy.txt").write_text(original.replace("225 fighters", "about 230 fighters"), encoding="utf-8")
+    (archive / "wire" / "copy.txt").write_text(
+        original.replace("225 fighters", "about 230 fighters"), encoding="utf-8"
+    )
     settings = Settings(embedding_backend="hashing", archive_dir=archive, index_dir=tmp_path / "dup-index")
     build_index(settings, progress=False)
     searcher = Searcher.open(settings)
