@@ -20,9 +20,15 @@ def _answer_body(answer: Answer, unsupported_mark: str) -> str:
     return " ".join(parts)
 
 
+def _fill(text: str, **options) -> str:
+    # Keep each [n] marker on the line of the word before it.
+    glued = re.sub(r" (\[\d+\])", "\u00a0\\1", text)
+    return textwrap.fill(glued, WIDTH, **options).replace("\u00a0", " ")
+
+
 def answer_to_text(answer: Answer) -> str:
     """Terminal text: the answer with [n] markers, any note, then `source:start-end  title` and quote."""
-    lines = [textwrap.fill(_answer_body(answer, "(unsupported)"), WIDTH)]
+    lines = [_fill(_answer_body(answer, "(unsupported)"))]
     if answer.note:
         lines += ["", textwrap.fill(f"Note: {answer.note}", WIDTH)]
     if answer.citations:
