@@ -46,10 +46,7 @@ def is_header_signature(lines: list[SourceLine], index: int, window: int = SIGNA
         return False
     key = normalise(line.text)
     # The next line repeating it is a caption printed twice, not a header; look from two lines on.
-    for later in lines[index + 2: index + 1 + window]:
-        if later.kind == "text" and normalise(later.text) == key:
-            return True
-    return False
+    return any(later.kind == "text" and normalise(later.text) == key for later in lines[index + 2:index + 1 + window])
 
 
 def split_segments(lines: list[SourceLine], *, split_on_headings: bool = True) -> list[Segment]:

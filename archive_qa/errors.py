@@ -31,3 +31,7 @@ class ModelUnavailable(ArchiveError):
 
 class AnswererUnavailable(ArchiveError):
     """The configured generative backend cannot be reached or loaded."""
+
+
+class InvalidQuery(ArchiveError):
+    """A search option is malformed: an unknown ranking mode, a date that is not YYYY[-MM[-DD]]."""

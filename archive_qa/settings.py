@@ -89,7 +89,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, description="Weight of the dense ranking in hybrid fusion.")
     bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in hybrid fusion.")
     top_k: int = Field(5, description="Passages returned by search and read by ask.")
-    near_duplicate_threshold: float = Field(0.7, description="MinHash Jaccard above which articles are near-duplicates.")
+    near_duplicate_threshold: float = Field(
+        0.7, description="MinHash Jaccard above which articles are near-duplicates."
+    )
 
     # Answering
     answerer: Literal["extractive", "generative"] = Field("extractive", description="Default answerer.")

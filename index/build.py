@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from archive.records import ArchiveScan, Article, SkippedFile
-from archive_qa.errors import ArchiveError, IndexCorrupt, IndexMismatch
+from archive_qa.errors import ArchiveError, ArchiveNotFound, IndexCorrupt, IndexMismatch
 from index import store
 from index.chunk import chunk_article
 from index.embed import Embedder, make_embedder, model_description
@@ -176,6 +176,8 @@ def build_index(
     from archive.load import scan_archive
 
     started = time.monotonic()
+    if not Path(settings.archive_dir).is_dir():  # say so before creating an index folder for nothing
+        raise ArchiveNotFound(f"archive folder not found: {settings.archive_dir}")
     index_dir = settings.resolved_index_dir()
     index_dir.mkdir(parents=True, exist_ok=True)
     with store.BuildLock(index_dir, lock_timeout):
@@ -223,68 +225,12 @@ def build_index(
             store.remove_stale_builds(index_dir, current=previous.build_dir)
             return report(int(previous.manifest["counts"]["chunks"]), 0, False)
 
-        # Chunks and vectors per content key: reused from the previous build, or made now.
-        reusable = {} if (full or previous is None) else previous.chunks_by_key()
         keys = {article.id: store.article_key(article) for article in articles}
-        templates: dict[str, list[Chunk]] = {}
-        template_vectors: dict[str, np.ndarray] = {}
-        fresh: list[Article] = []
-        for article in articles:
-            key = keys[article.id]
-            if key in templates:
-                continue
-            if key in reusable:
-                templates[key] = [chunk for chunk, _ in reusable[key]]
-                template_vectors[key] = previous.vectors([vector_id for _, vector_id in reusable[key]])
-            else:
-                templates[key] = []
-                fresh.append(article)
-
-        embedded = 0
-        if fresh:
-            embedder = embedder or make_embedder(settings)
-            if model_dim is None:
-                model_dim = embedder.dim
-            max_tokens = min(
-                settings.chunk_max_tokens, getattr(embedder, "max_tokens", settings.chunk_max_tokens)
-            )
-            new_chunks: list[Chunk] = []
-            for article in fresh:
-                made = chunk_article(
-                    article,
-                    embedder.count_tokens,
-                    max_tokens=max_tokens,
-                    target_tokens=settings.chunk_target_tokens,
-                    overlap_sentences=settings.chunk_overlap_sentences,
-                )
-                templates[keys[article.id]] = made
-                new_chunks.extend(made)
-            vectors = _embed(
-                embedder,
-                [chunk.embedding_text() for chunk in new_chunks],
-                settings.embed_batch_size,
-                progress,
-                on_progress,
-            )
-            embedded = len(new_chunks)
-            position = 0
-            for article in fresh:
-                count = len(templates[keys[article.id]])
-                template_vectors[keys[article.id]] = vectors[position : position + count]
-                position += count
-        if model_dim is None:  # nothing to embed and no dimension on file: ask the model once
-            model_dim = (embedder or make_embedder(settings)).dim
-
-        chunks: list[Chunk] = []
-        chunk_keys: list[str] = []
-        parts: list[np.ndarray] = []
-        for article in articles:
-            key = keys[article.id]
-            chunks.extend(_remap(template, article) for template in templates[key])
-            chunk_keys.extend([key] * len(templates[key]))
-            parts.append(template_vectors.get(key, np.zeros((0, model_dim), dtype=np.float32)))
-        matrix = np.concatenate(parts) if parts else np.zeros((0, model_dim), dtype=np.float32)
-
+        reusable = {} if (full or previous is None) else previous.chunks_by_key()
+        chunks, chunk_keys, matrix, embedded = _chunks_and_vectors(
+            articles, keys, reusable, previous, embedder, settings, progress, on_progress
+        )
+        model_dim = matrix.shape[1]
         manifest = {
             "format_version": store.FORMAT_VERSION,
             "model": {"name": model_name, "dim": model_dim},
@@ -310,6 +256,70 @@ def build_index(
             index_dir, current=build_dir, previous=previous.build_dir if previous else None
         )
         return report(len(chunks), embedded, True)
+
+
+def _chunks_and_vectors(
+    articles: list[Article],
+    keys: dict[str, str],
+    reusable: dict[str, list[tuple[Chunk, int]]],
+    previous: _Previous | None,
+    embedder: Embedder | None,
+    settings,
+    progress: bool,
+    on_progress: ProgressCallback | None,
+) -> tuple[list[Chunk], list[str], np.ndarray, int]:
+    """Chunks of every article (in order), their content keys, their vectors, and how many were embedded.
+
+    Articles whose content key the previous build holds reuse its chunks and vectors; the others (each
+    distinct content once) are chunked and embedded now.
+    """
+    templates: dict[str, list[Chunk]] = {}
+    template_vectors: dict[str, np.ndarray] = {}
+    fresh: list[Article] = []
+    for article in articles:
+        key = keys[article.id]
+        if key in templates:
+            continue
+        if key in reusable and previous is not None:
+            templates[key] = [chunk for chunk, _ in reusable[key]]
+            template_vectors[key] = previous.vectors([vector_id for _, vector_id in reusable[key]])
+        else:
+            templates[key] = []
+            fresh.append(article)
+
+    if fresh or previous is None:
+        embedder = embedder or make_embedder(settings)
+    dim = embedder.dim if embedder is not None else int(previous.manifest["model"]["dim"])
+    new_chunks: list[Chunk] = []
+    if fresh:
+        window = getattr(embedder, "max_tokens", settings.chunk_max_tokens)
+        max_tokens = min(settings.chunk_max_tokens, window)
+        for article in fresh:
+            templates[keys[article.id]] = chunk_article(
+                article,
+                embedder.count_tokens,
+                max_tokens=max_tokens,
+                target_tokens=settings.chunk_target_tokens,
+                overlap_sentences=settings.chunk_overlap_sentences,
+            )
+            new_chunks.extend(templates[keys[article.id]])
+        texts = [chunk.embedding_text() for chunk in new_chunks]
+        vectors = _embed(embedder, texts, settings.embed_batch_size, progress, on_progress)
+        position = 0
+        for article in fresh:
+            count = len(templates[keys[article.id]])
+            template_vectors[keys[article.id]] = vectors[position : position + count]
+            position += count
+
+    chunks: list[Chunk] = []
+    chunk_keys: list[str] = []
+    parts: list[np.ndarray] = [np.zeros((0, dim), dtype=np.float32)]
+    for article in articles:
+        key = keys[article.id]
+        chunks.extend(_remap(template, article) for template in templates[key])
+        chunk_keys.extend([key] * len(templates[key]))
+        parts.append(template_vectors.get(key, parts[0]))
+    return chunks, chunk_keys, np.concatenate(parts), len(new_chunks)
 
 
 def _vector_config(settings, count: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,24 +111,27 @@ class SentenceTransformerEmbedder:
         self.dim = int(get_dim())
         self.max_tokens = int(self.model.max_seq_length)
         self.batch_size = batch_size
+        self._lock = threading.Lock()  # a fast tokenizer raises "Already borrowed" if two threads share it
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
 
     def count_tokens(self, text: str) -> int:
-        encoded = self.model.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)
+        with self._lock:
+            encoded = self.model.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)
         return len(encoded["input_ids"])
 
 

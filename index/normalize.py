@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-from bm25s.stopwords import STOPWORDS_EN_PLUS
+from functools import lru_cache
 
 # Bump whenever the tokens produced for a text change: an index built with older rules is refused.
 VERSION = 1
@@ -45,7 +44,6 @@ ARABIC_ARTICLES = frozenset(
     }
 )
 
-_STOPWORDS = frozenset(word.replace("'", "") for word in STOPWORDS_EN_PLUS)
 _APOSTROPHES = str.maketrans({ch: "'" for ch in "’‘`´ʼʻ′ʹʾʿ"})
 _DASHES = str.maketrans({ch: "-" for ch in "‐‑‒–—―−"})
 _WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
@@ -67,6 +65,14 @@ _DIGRAPHS = (
 )
 
 
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """English stopwords (bm25s' list), apostrophes removed as the words themselves are."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS  # imported on first use: it loads all of bm25s
+
+    return frozenset(word.replace("'", "") for word in STOPWORDS_EN_PLUS)
+
+
 def _strip_marks(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -82,6 +88,7 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
     marked = _strip_marks(text).translate(_APOSTROPHES).translate(_DASHES)
     marked = _ACRONYM.sub(lambda match: match.group(0).replace(".", ""), marked)
     result: list[tuple[str, bool]] = []
+    common = stopwords()
     for raw in _WORD.findall(marked):
         if raw.casefold().endswith("'s"):
             raw = raw[:-2]
@@ -92,7 +99,7 @@ def _pieces(text: str) -> list[tuple[str, bool]]:
             part = part.replace("'", "")  # Kata'ib -> kataib, Shi'ite -> shiite
             for piece in _LETTERS_DIGITS.findall(part):  # deirezzor24 -> deirezzor, 24
                 word = piece.casefold()
-                if word in ARABIC_ARTICLES or word in _STOPWORDS:
+                if word in ARABIC_ARTICLES or word in common:
                     continue
                 result.append((word, piece[:1].isupper()))
     return result

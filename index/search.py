@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from archive.records import Article
-from archive_qa.errors import ArchiveError, IndexCorrupt, IndexMissing
+from archive_qa.errors import IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuery
 from index import store
 from index.embed import Embedder, make_embedder, model_description
 from index.lexical import LexicalIndex
@@ -27,8 +27,6 @@ MODES = ("dense", "bm25", "hybrid")
 MIN_POOL = 50  # candidates each ranking contributes before filters and duplicate collapse
 
 
-class InvalidQuery(ArchiveError):
-    """A search request that cannot be run (unknown mode, malformed date)."""
 
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -147,7 +145,15 @@ class Searcher:
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
-                    self._embedder = make_embedder(self.settings)
+                    embedder = make_embedder(self.settings)
+                    built_with = self.manifest.get("model") or {}
+                    if (embedder.name, embedder.dim) != (built_with.get("name"), built_with.get("dim")):
+                        raise IndexMismatch(
+                            f"the index was built with {built_with.get('name')} but the loaded model is "
+                            f"{embedder.name} ({embedder.dim} dimensions); rebuild it with "
+                            f"{store.rebuild_command(self.settings, full=True)}"
+                        )
+                    self._embedder = embedder
         return self._embedder
 
     # ------------------------------------------------------------ reading

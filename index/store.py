@@ -201,8 +201,9 @@ def index_file_table(build_dir: Path) -> dict[str, dict[str, Any]]:
 def archive_checksums(archive_dir: Path, max_file_bytes: int) -> dict[str, str]:
     """sha256 of every file under the archive (hidden ones excluded), keyed by relative path.
 
-    Symlinks are recorded by target, never followed (they may point outside the archive); files larger
-    than `max_file_bytes` by size and modification time, since reading them is what the limit avoids.
+    Symlinks to files inside the archive are hashed like those files; others are recorded by target and
+    never followed (they may point outside the archive). Files larger than `max_file_bytes` are recorded
+    by size and modification time, since reading them is what the limit avoids.
     """
     table: dict[str, str] = {}
     root = Path(archive_dir)
@@ -215,8 +216,11 @@ def archive_checksums(archive_dir: Path, max_file_bytes: int) -> dict[str, str]:
             key = path.relative_to(root).as_posix()
             try:
                 if path.is_symlink():
-                    table[key] = f"symlink:{os.readlink(path)}"
-                    continue
+                    target = path.resolve()
+                    if not (target.is_file() and target.is_relative_to(root.resolve())):
+                        table[key] = f"symlink:{os.readlink(path)}"
+                        continue
+                    path = target  # a link inside the archive is read like the file it points to
                 status = path.stat()
                 if status.st_size > max_file_bytes:
                     table[key] = f"large:{status.st_size}:{status.st_mtime_ns}"

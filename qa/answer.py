@@ -13,6 +13,7 @@ from qa.citations import check_answer
 from qa.extractive import extractive_answer
 from qa.records import Answer
 from qa.sources import RawFiles
+from qa.text import unmatched_names
 
 ANSWERERS = ("extractive", "generative")
 ABSTAIN_MESSAGE = "The archive holds no passage that answers this question."
@@ -32,18 +33,36 @@ def evidence_strength(question: str, hits: Sequence[Hit], embedder) -> float:
     return max(known, default=0.0)
 
 
-def abstention(question: str, answerer: str, hits: Sequence[Hit] = (), evidence: float = 0.0) -> Answer:
+def abstention(question: str, answerer: str, hits: Sequence[Hit] = (), evidence: float = 0.0,
+               note: str = "") -> Answer:
     return Answer(question=question, answer=ABSTAIN_MESSAGE, abstained=True, answerer=answerer,
-                  hits=tuple(hits), evidence=evidence)
+                  hits=tuple(hits), evidence=evidence, note=note)
+
+
+def why_no_evidence(question: str, hits: Sequence[Hit], evidence: float, threshold: float) -> str | None:
+    """Why the passages hold no evidence for the question, or None when they may answer it.
+
+    Two signals: the best passage is too far from the question in meaning, or the question names someone or
+    something (Haifa, the Houthis) that no retrieved passage mentions under any transliteration.
+    """
+    if not hits:
+        return "No passage matched the question and filters."
+    if evidence < threshold:
+        return f"The closest passage is too far from the question (similarity {evidence:.2f} < {threshold})."
+    missing = unmatched_names(question, [f"{h.chunk.title}\n{h.chunk.text}" for h in hits])
+    if missing:
+        return f"No retrieved passage mentions {', '.join(missing)}."
+    return None
 
 
 def answer_question(searcher, question: str, settings, *, answerer: str = "extractive", k: int = 5,
                     mode: str = "hybrid", filters=None, chat_model=None) -> Answer:
     """Answer `question` from the archive behind `searcher`, every claim cited to its file and lines.
 
-    Abstains (abstained=True, no citations) when the best passage's cosine to the question is under
-    settings.abstain_threshold. The generative answerer's sentences are checked against the passages they
-    cite; when none is supported, the extractive answer is returned with a note saying so.
+    Abstains (abstained=True, no citations, the reason in `note`) when the best passage's cosine to the
+    question is under settings.abstain_threshold, or when the question names something no retrieved passage
+    mentions. The generative answerer's sentences are checked against the passages they cite; when none is
+    supported, the extractive answer is returned with a note saying so.
     """
     question = question.strip()
     if not question:
@@ -53,8 +72,9 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
     hits = list(searcher.search(question, k=k, mode=mode, filters=filters))
     embedder = searcher.embedder
     evidence = evidence_strength(question, hits, embedder) if hits else 0.0
-    if not hits or evidence < settings.abstain_threshold:
-        return abstention(question, answerer, hits, evidence)
+    reason = why_no_evidence(question, hits, evidence, settings.abstain_threshold)
+    if reason:
+        return abstention(question, answerer, hits, evidence, note=reason)
     raw = RawFiles(settings.archive_dir)
     extractive = None
     if answerer == "generative":

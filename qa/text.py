@@ -99,6 +99,7 @@ def fold(text: str) -> str:
     """Lowercase, strip diacritics, drop apostrophes and turn hyphens into spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = re.sub(r"['’]s\b", "", stripped)  # possessive: "Damascus's" is Damascus
     stripped = re.sub(r"['’‘`ʿʾ]", "", stripped)
     return re.sub(r"[-‐‑–—_/]", " ", stripped).lower()
 
@@ -121,10 +122,16 @@ def content_tokens(text: str) -> list[str]:
     return [t for t in tokens(text) if t not in STOPWORDS and t not in QUESTION_WORDS]
 
 
+SOUNDS = (("ph", "f"), ("dh", "z"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("sh", "s"), ("q", "k"),
+          ("c", "k"))
+
+
 def skeleton(token: str) -> str:
     """Consonant skeleton of a token, so that transliterations meet (Hizbullah / Hezbollah -> hzblh)."""
     if token.isdigit():
         return token
+    for spelling, sound in SOUNDS:
+        token = token.replace(spelling, sound)
     consonants = re.sub(r"[aeiouy]", "", token)
     return re.sub(r"(.)\1+", r"\1", consonants)
 
@@ -134,17 +141,50 @@ def key_text(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", fold(text))
 
 
+class Vocabulary:
+    """What a text holds for matching: content tokens, their skeletons, and skeletons of neighbouring tokens
+    run together ("Deir Ezzor" -> drzr, which "Deir al-Zour" also gives)."""
+
+    def __init__(self, text: str, extra: Iterable[str] = ()):
+        words = tokens(text)
+        self.tokens = {t for t in words if t not in STOPWORDS and t not in QUESTION_WORDS} | set(extra)
+        self.skeletons = {skeleton(t) for t in self.tokens}
+        self.pairs = {skeleton(a + b) for a, b in zip(words, words[1:], strict=False)}
+
+    def match(self, term: str, previous: str = "") -> float:
+        """1 for the word itself, 0.7 for a transliteration variant, else 0."""
+        if term in self.tokens:
+            return 1.0
+        # Three consonants at least: with two, "lead" (ld) would meet "allied" and "Saudi" (sd) "sides".
+        shape = skeleton(term)
+        if len(term) >= 4 and len(shape) >= 3 and shape in self.skeletons:
+            return 0.7
+        joined = skeleton(previous + term) if previous else ""
+        if len(joined) >= 4 and (joined in self.pairs or joined in self.skeletons):
+            return 0.7
+        return 0.0
+
+
+def question_terms(text: str) -> list[tuple[str, str]]:
+    """Content tokens of a question, each with the token before it (for matching names run together)."""
+    words = tokens(text)
+    found: dict[str, str] = {}
+    for i, word in enumerate(words):
+        if word not in STOPWORDS and word not in QUESTION_WORDS:
+            found.setdefault(word, words[i - 1] if i else "")
+    return list(found.items())
+
+
 class TermMatcher:
     """Weighted overlap of a question's content terms with candidate texts; rarer terms weigh more."""
 
     def __init__(self, question: str, pool: Sequence[str]):
-        self.terms = list(dict.fromkeys(content_tokens(question)))
-        documents = [set(content_tokens(text)) for text in pool]
-        skeletons = [{skeleton(t) for t in doc} for doc in documents]
-        total = len(documents)
+        self.terms = question_terms(question)
+        vocabularies = [Vocabulary(text) for text in pool]
+        total = len(vocabularies)
         self.weights = {}
-        for term in self.terms:
-            df = sum(1 for doc, skel in zip(documents, skeletons, strict=True) if _matches(term, doc, skel))
+        for term, previous in self.terms:
+            df = sum(1 for vocabulary in vocabularies if vocabulary.match(term, previous))
             self.weights[term] = math.log(1 + (total + 1) / (df + 0.5))
 
     def coverage(self, text: str) -> float:
@@ -152,32 +192,18 @@ class TermMatcher:
         total = sum(self.weights.values())
         if total == 0:
             return 0.0
-        doc = set(content_tokens(text))
-        skel = {skeleton(t) for t in doc}
-        found = sum(self.weights[t] * _match_strength(t, doc, skel) for t in self.terms)
+        vocabulary = Vocabulary(text)
+        found = sum(self.weights[term] * vocabulary.match(term, previous) for term, previous in self.terms)
         return found / total
-
-
-def _match_strength(term: str, doc: set[str], skeletons: set[str]) -> float:
-    if term in doc:
-        return 1.0
-    if len(term) >= 4 and len(skeleton(term)) >= 2 and skeleton(term) in skeletons:
-        return 0.7
-    return 0.0
-
-
-def _matches(term: str, doc: set[str], skeletons: set[str]) -> bool:
-    return _match_strength(term, doc, skeletons) > 0
 
 
 def token_overlap(claim: str, evidence: str) -> float:
     """Share of the claim's content tokens that the evidence holds (transliteration variants count)."""
-    claim_tokens = set(content_tokens(claim))
-    if not claim_tokens:
+    terms = question_terms(claim)
+    if not terms:
         return 0.0
-    doc = set(content_tokens(evidence))
-    skel = {skeleton(t) for t in doc}
-    return sum(_match_strength(t, doc, skel) for t in claim_tokens) / len(claim_tokens)
+    vocabulary = Vocabulary(evidence)
+    return sum(vocabulary.match(term, previous) for term, previous in terms) / len(terms)
 
 
 def jaccard(first: str, second: str) -> float:
@@ -240,6 +266,58 @@ def cue_strength(kind: str, sentence: str, question: str) -> float:
             return 1.0
         return 0.5 if any(w in PLACE_WORDS for w in words if w not in asked) else 0.0
     return 0.0
+
+
+def named_terms(question: str) -> list[str]:
+    """Runs of capitalised words after the question's first word: the names a question asks about.
+
+    A question in Title Case names nothing in particular: it gives no names.
+    """
+    words = question.split()[1:]
+    capitalised = [w for w in words if w[:1].isupper()]
+    if len(capitalised) > max(2, len(words) // 2):
+        return []
+    runs: list[list[str]] = []
+    for word in words:
+        if not re.sub(r"^(?:al|el)[-‐]", "", word, flags=re.IGNORECASE)[:1].isupper():
+            runs.append([])
+        elif runs and runs[-1] and not _ends_phrase(runs[-1][-1]):
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return [" ".join(run) for run in runs if run]
+
+
+def _ends_phrase(word: str) -> bool:
+    return word[-1:] in ",;:?!."
+
+
+def unmatched_names(question: str, texts: Iterable[str]) -> list[str]:
+    """The question's names that none of `texts` holds, allowing transliteration variants.
+
+    A name counts as held when any of its words does, or when its words run together do ("Abu Kamal" and
+    "Bukamal" share the skeleton bkml).
+    """
+    joined_text = "\n".join(texts)
+    vocabulary = Vocabulary(joined_text, extra=_initialisms(joined_text))
+    missing = []
+    for name in named_terms(question):
+        terms = question_terms(name)
+        if not terms or any(vocabulary.match(term, previous) for term, previous in terms):
+            continue
+        missing.append(name.strip(",;:?!."))
+    return missing
+
+
+def _initialisms(text: str) -> set[str]:
+    """Initials of runs of capitalised words, so that "UN" meets "United Nations"."""
+    found = set()
+    for match in re.finditer(r"(?:\b[A-Z][\w'’-]*(?:\s+(?:of|for|the|and)\b)?\s+){1,5}[A-Z][\w'’-]*", text):
+        words = [w for w in match.group().split() if w[:1].isupper()]
+        for start in range(len(words)):
+            for end in range(start + 2, len(words) + 1):
+                found.add("".join(w[0] for w in words[start:end]).lower())
+    return found
 
 
 def _capitalised_runs(sentence: str) -> Iterable[str]:

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -105,7 +104,8 @@ def run(archive: Path, repeat: int) -> dict:
 def to_markdown(results: dict, command: str) -> str:
     rows = [
         ("model load", f"{results['model_load_s']:.2f} s"),
-        (f"full build ({results['articles']} articles, {results['chunks']} chunks)", f"{results['full_build_s']:.2f} s"),
+        (f"full build ({results['articles']} articles, {results['chunks']} chunks)",
+         f"{results['full_build_s']:.2f} s"),
         ("embedding throughput in the full build", f"{results['chunks_per_s']:.1f} chunks/s"),
         ("unchanged rebuild", f"{results['unchanged_rebuild_s']:.3f} s"),
         ("rebuild after one file changed", f"{results['one_file_changed_rebuild_s']:.3f} s"),

@@ -19,7 +19,8 @@ def test_help_does_not_import_heavy_libraries():
         "from archive_qa.cli import build_parser\n"
         "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
         "    build_parser().parse_args(['--help'])\n"
-        "print(json.dumps(sorted(m for m in ('torch', 'faiss', 'streamlit', 'sentence_transformers') if m in sys.modules)))\n"
+        "heavy = ('torch', 'faiss', 'streamlit', 'sentence_transformers')\n"
+        "print(json.dumps(sorted(m for m in heavy if m in sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", "import json\n" + probe], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == []

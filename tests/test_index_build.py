@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from archive_qa.cli import main
-from archive_qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
+from archive_qa.errors import ArchiveNotFound, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
 from archive_qa.settings import PROJECT_ROOT, Settings
 from index import build as build_module
 from index import store
@@ -142,6 +142,31 @@ def test_archive_changed_tracks_file_checksums(hashing_settings):
     assert not archive_changed(hashing_settings)
     (hashing_settings.archive_dir / "notes.txt").write_text("Title\n\nA new paragraph of text.\n")
     assert archive_changed(hashing_settings)
+
+
+def test_archive_checksums_never_follow_links_out_of_the_archive(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    secret = tmp_path / "outside.txt"
+    secret.write_text("not part of the archive")
+    (archive / "a.txt").write_text("Title\n\nBody.\n")
+    (archive / "inside.txt").symlink_to(archive / "a.txt")
+    (archive / "outside.txt").symlink_to(secret)
+    (archive / ".hidden.txt").write_text("ignored")
+    table = store.archive_checksums(archive, max_file_bytes=1000)
+    assert set(table) == {"a.txt", "inside.txt", "outside.txt"}
+    assert table["inside.txt"] == table["a.txt"] == store.file_sha256(archive / "a.txt")
+    assert table["outside.txt"] == f"symlink:{secret}"
+    assert store.archive_checksums(archive, max_file_bytes=3)["a.txt"].startswith("large:")
+
+
+def test_missing_archive_creates_no_index(tmp_path):
+    settings = Settings(
+        embedding_backend="hashing", archive_dir=tmp_path / "nowhere", index_dir=tmp_path / "idx"
+    )
+    with pytest.raises(ArchiveNotFound):
+        build_index(settings, progress=False)
+    assert not (tmp_path / "idx").exists()
 
 
 def test_old_builds_are_cleaned_up(hashing_settings):

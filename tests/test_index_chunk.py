@@ -149,6 +149,21 @@ def test_heading_attaches_to_the_following_text():
     assert not any(c.text.endswith("A Heading Inside") for c in chunks)
 
 
+@pytest.mark.parametrize("overlap", [0, 1, 2])
+def test_stacked_headings_never_end_a_chunk_nor_leave_a_repeat_only_chunk(overlap):
+    lines = []
+    for n in range(8):
+        lines += [f"Section {n}", f"Part {n}", " ".join(sentence(10 * n + i, words=9) for i in range(5))]
+    headings = {i + 1 for i, line in enumerate(lines) if line.startswith(("Section", "Part"))}
+    article = article_from_lines(lines, headings=headings)
+    chunks = chunk_article(article, COUNT, max_tokens=70, target_tokens=50, overlap_sentences=overlap)
+    assert_invariants(article, chunks, lines, COUNT, 70)
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        assert not after.text.split("\n\n")[-1].startswith(("Section", "Part"))
+        assert squash(after.text) not in squash(before.text), "a chunk holding only repeated sentences"
+    assert not chunks[-1].text.split("\n\n")[-1].startswith(("Section", "Part"))
+
+
 def test_chunks_never_span_two_articles():
     first = article_from_lines([sentence(n) for n in range(10)], source="one.txt")
     second = article_from_lines([sentence(n + 10) for n in range(10)], source="two.txt", position=0)
