@@ -14,7 +14,7 @@ from index.records import Hit
 from qa.extractive import cite, embed_texts
 from qa.records import AnswerSentence, Citation
 from qa.sources import RawFiles
-from qa.text import content_tokens, numbers, split_sentences, token_overlap
+from qa.text import content_tokens, numbers, split_sentences, token_overlap, unheld_names
 
 MARKER = re.compile(
     r"\[\s*(?:passages?|source|n)?\s*=?\s*(\d+(?:\s*(?:,|;|and|-|–)\s*\d+)*)\s*\]", re.IGNORECASE
@@ -99,8 +99,9 @@ def check_support(claim: str, claim_vector: np.ndarray, evidence: Sequence[str],
                     for c, s in zip(cosines, evidence, strict=True)]
     best = int(np.argmax(per_sentence))
     score = 0.5 * float(cosines.max()) + 0.5 * token_overlap(claim, passage_text)
+    # A number or a name the passage lacks is the usual shape of a made-up claim.
     novel_numbers = numbers(claim) - numbers(passage_text)
-    supported = score >= SUPPORT_THRESHOLD and not novel_numbers
+    supported = score >= SUPPORT_THRESHOLD and not novel_numbers and not unheld_names(claim, passage_text)
     return Support(score, supported, evidence[best])
 
 
@@ -124,6 +125,7 @@ def check_answer(generated: str, hits: Sequence[Hit], embedder, raw: RawFiles) -
     """
     drafts = parse_markers(generated, len(hits))
     passages = [[s.text for s in split_sentences(hit.chunk.text)] for hit in hits]
+    contexts = [f"{hit.chunk.title}\n{hit.chunk.text}" for hit in hits]  # the title names what the text means
     passage_vectors = [embed_texts(embedder, texts) for texts in passages]
     claim_vectors = embed_texts(embedder, [d.text for d in drafts])
     numbered: dict[tuple[int, str], Citation] = {}
@@ -131,10 +133,10 @@ def check_answer(generated: str, hits: Sequence[Hit], embedder, raw: RawFiles) -
     for draft, vector in zip(drafts, claim_vectors, strict=True):
         cited = draft.markers
         supports = {p: check_support(draft.text, vector, passages[p - 1], passage_vectors[p - 1],
-                                     hits[p - 1].chunk.text) for p in cited}
+                                     contexts[p - 1]) for p in cited}
         if not cited:
             everywhere = {p: check_support(draft.text, vector, passages[p - 1], passage_vectors[p - 1],
-                                           hits[p - 1].chunk.text) for p in range(1, len(hits) + 1)}
+                                           contexts[p - 1]) for p in range(1, len(hits) + 1)}
             best = max(everywhere, key=lambda p: everywhere[p].score, default=None)
             if best is not None and everywhere[best].supported:
                 supports = {best: everywhere[best]}

@@ -18,7 +18,9 @@ from archive_qa.errors import ArchiveError, IndexMissing
 from qa.answer import FALLBACK_NOTE, answer_question
 from qa.citations import MARKER
 from qa.sources import RawFiles
-from qa.text import fold
+from qa.text import fold, unmatched_names
+
+SWEEP = [round(0.15 + 0.025 * i, 3) for i in range(15)]  # candidate abstain thresholds, 0.15 to 0.50
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
@@ -94,8 +96,15 @@ def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
     verdict: dict[str, Any] = {"question": item["question"], "abstained": answer.abstained,
                                "answer": answer.answer, "answerer": answer.answerer, "note": answer.note,
                                "evidence": round(float(answer.evidence), 4)}
+    # Both abstention signals, recorded whatever was decided, so the threshold can be calibrated from the report.
+    verdict["unmatched_names"] = unmatched_names(item["question"],
+                                                 [f"{h.chunk.title}\n{h.chunk.text}" for h in answer.hits])
+    verdict["unanswerable"] = bool(item.get("unanswerable"))
     valid = [raw.holds(c.source, c.start_line, c.end_line, c.quote) for c in answer.citations]
     verdict["citations"] = len(answer.citations)
+    verdict["words"] = len(MARKER.sub(" ", answer.answer).split()) if not answer.abstained else 0
+    verdict["sentences"] = len(answer.sentences)
+    verdict["supported_sentences"] = sum(s.supported for s in answer.sentences)
     verdict["citations_valid"] = sum(valid)
     if item.get("unanswerable"):
         verdict["abstention_correct"] = answer.abstained
@@ -115,6 +124,7 @@ def summarise(verdicts: list[dict], latencies: list[float], retrieval: dict) -> 
     answerable = [v for v in verdicts if "answer_correct" in v]
     unanswerable = [v for v in verdicts if "answer_correct" not in v]
     with_lines = [v for v in answerable if "citation_in_lines" in v]
+    answered = [v for v in verdicts if not v["abstained"]]
     supported_citations = sum(v["citations_valid"] for v in verdicts)
     all_citations = sum(v["citations"] for v in verdicts)
     return {
@@ -127,9 +137,23 @@ def summarise(verdicts: list[dict], latencies: list[float], retrieval: dict) -> 
         "abstained_when_unanswerable": _rate(sum(v["abstained"] for v in unanswerable), len(unanswerable)),
         "answered_when_answerable": _rate(sum(not v["abstained"] for v in answerable), len(answerable)),
         "fallbacks": sum(1 for v in verdicts if v["note"] == FALLBACK_NOTE),
+        "supported_sentence_rate": _rate(sum(v["supported_sentences"] for v in verdicts),
+                                         sum(v["sentences"] for v in verdicts)),
+        "mean_answer_words": round(float(np.mean([v["words"] for v in answered])), 1) if answered else None,
         "latency_p50": round(float(np.percentile(latencies, 50)), 3) if latencies else None,
         "latency_p95": round(float(np.percentile(latencies, 95)), 3) if latencies else None,
     }
+
+
+def threshold_sweep(verdicts: list[dict]) -> dict[str, Any]:
+    """Abstention accuracy had the threshold been each of SWEEP (the name check applied as it is)."""
+    table = {}
+    for threshold in SWEEP:
+        right = sum((v["evidence"] < threshold or bool(v["unmatched_names"])) == v["unanswerable"] for v in verdicts)
+        table[f"{threshold:.3f}"] = round(right / len(verdicts), 4) if verdicts else None
+    evidence = {"answerable_min": min((v["evidence"] for v in verdicts if not v["unanswerable"]), default=None),
+                "unanswerable_max": max((v["evidence"] for v in verdicts if v["unanswerable"]), default=None)}
+    return {"abstention_accuracy_by_threshold": table, **evidence}
 
 
 def run_evaluation(settings, questions_path: Path, answerers: list[str], mode: str | None = None) -> dict:
@@ -171,6 +195,7 @@ def run_evaluation(settings, questions_path: Path, answerers: list[str], mode: s
             verdicts.append(judge(answer, item, raw))
         report["answerers"][name] = summarise(verdicts, latencies, retrieval)
         report["items"][name] = verdicts
+        report.setdefault("calibration", threshold_sweep(verdicts))
     return report
 
 
@@ -197,6 +222,12 @@ def format_report(report: dict) -> str:
     ]
     for name, figures in report["answerers"].items():
         lines.append(f"{name:<12}" + "".join(f"{_cell(figures.get(key)):>11}" for key, _ in COLUMNS))
+    calibration = report.get("calibration")
+    if calibration:
+        sweep = calibration["abstention_accuracy_by_threshold"]
+        lines += ["", "abstention accuracy had the threshold been:",
+                  "  " + "  ".join(f"{t}: {_cell(a)}" for t, a in list(sweep.items())[:8]),
+                  "  " + "  ".join(f"{t}: {_cell(a)}" for t, a in list(sweep.items())[8:])]
     lines += [
         "",
         "R@1, R@5, MRR: expected source among the passages; answer: an acceptable string in the answer;",

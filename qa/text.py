@@ -309,6 +309,21 @@ def unmatched_names(question: str, texts: Iterable[str]) -> list[str]:
     return missing
 
 
+def unheld_names(claim: str, evidence: str) -> list[str]:
+    """Names in a claim (capitalised runs after its first word) with a word the evidence does not hold.
+
+    Stricter than `unmatched_names`: every word of the name must be there, so "Sheikh Naim Qassem rejected
+    the decision" is not supported by a passage where Ismail Haniyeh rejected it.
+    """
+    vocabulary = Vocabulary(evidence, extra=_initialisms(evidence))
+    unheld = []
+    for name in named_terms(claim):
+        terms = question_terms(name)
+        if any(not vocabulary.match(term, previous) for term, previous in terms):
+            unheld.append(name.strip(",;:?!."))
+    return unheld
+
+
 def _initialisms(text: str) -> set[str]:
     """Initials of runs of capitalised words, so that "UN" meets "United Nations"."""
     found = set()

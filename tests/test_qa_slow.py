@@ -1,4 +1,4 @@
-"""The answering stage with the real pieces: the sample archive, the real embedder and index, the local SmolLM2."""
+"""The answering stage with real pieces: the sample archive, the real embedder and index, the local SmolLM2."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ def local_chat_model():
 
 
 def _ask(settings, question: str, *extra: str, capsys) -> dict:
-    status = main(["ask", question, "--archive", str(settings.archive_dir), "--index", str(settings.index_dir),
-                   "--json", *extra])
+    status = main(["ask", question, "--archive", str(settings.archive_dir),
+                   "--index", str(settings.index_dir), "--json", *extra])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     return json.loads(captured.out)
@@ -86,14 +86,17 @@ def test_ask_text_output_lists_numbered_citations(built, capsys):
 
 
 def test_filters_restrict_the_cited_sources(built, capsys):
-    document = _ask(built, "Which Hezbollah operatives entered Deir Ezzor?", "--source", "002_*", capsys=capsys)
-    assert document["citations"] and {c["source"] for c in document["citations"]} == {"002_257df2b6438dc5da.txt"}
+    document = _ask(built, "Which Hezbollah operatives entered Deir Ezzor?", "--source", "002_*",
+                    capsys=capsys)
+    sources = {c["source"] for c in document["citations"]}
+    assert sources == {"002_257df2b6438dc5da.txt"}
 
 
 def test_generative_answer_with_the_local_model_has_valid_citations(built, searcher, local_chat_model):
     for question in ("How many attacks on US bases did Iran-backed groups launch in 2024?",
                      "Who is the spokesperson of Qatar's foreign ministry?"):
-        answer = answer_question(searcher, question, built, answerer="generative", chat_model=local_chat_model)
+        answer = answer_question(searcher, question, built, answerer="generative",
+                                 chat_model=local_chat_model)
         assert not answer.abstained and answer.answer and answer.sentences and answer.citations
         assert answer.answerer == "generative" or answer.note == FALLBACK_NOTE
         raw = RawFiles(built.archive_dir)
@@ -141,7 +144,8 @@ def test_generative_eval_on_a_few_questions(built, tmp_path, local_chat_model):
     from qa.evaluate import format_report, run_evaluation
 
     items = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
-    subset = [i for i in items if not i.get("unanswerable")][:3] + [i for i in items if i.get("unanswerable")][:1]
+    answerable = [i for i in items if not i.get("unanswerable")]
+    subset = answerable[:3] + [i for i in items if i.get("unanswerable")][:1]
     path = Path(tmp_path) / "few.jsonl"
     path.write_text("".join(json.dumps(item) + "\n" for item in subset))
     report = run_evaluation(built, path, answerers=["generative"])

@@ -290,6 +290,18 @@ def test_unsupported_sentence_is_marked_and_supported_one_kept(searcher, setting
     assert supported_citation.supported and (supported_citation.start_line, supported_citation.end_line) == (5, 6)
 
 
+def test_a_claim_naming_someone_the_passage_does_not_is_unsupported(searcher, settings):
+    question = "Who said strikes on central Beirut would be met with fire onto Tel Aviv?"
+    hits = searcher.search(question)
+    beirut = 1 + next(i for i, h in enumerate(hits) if "central Beirut" in h.chunk.text)
+    chat = ScriptedChat(received=[], reply=(
+        f"Hezbollah chief Sheikh Naim Qassem said strikes on central Beirut would be met with fire onto Tel Aviv "
+        f"[{beirut}]. Hezbollah chief Hassan Nasrallah said strikes on central Beirut would be met with fire onto "
+        f"Tel Aviv [{beirut}]."))
+    answer = answer_question(searcher, question, settings, answerer="generative", chat_model=chat)
+    assert [s.supported for s in answer.sentences] == [True, False]
+
+
 def test_answer_without_supported_sentence_falls_back_to_extractive(searcher, settings):
     chat = ScriptedChat(reply="The moon is made of cheese [1]. Penguins live in Alaska [2].", received=[])
     answer = answer_question(searcher, "How many fighters arrived in Deir Ezzor?", settings,
@@ -404,5 +416,7 @@ def test_evaluation_reports_every_figure(searcher, settings, tmp_path, monkeypat
     assert figures["citation_accuracy"] == pytest.approx(2 / 3, abs=1e-3)
     assert figures["citation_in_expected_lines"] == 1.0
     assert figures["latency_p95"] >= figures["latency_p50"] >= 0
+    sweep = report["calibration"]["abstention_accuracy_by_threshold"]
+    assert sweep["0.150"] == 1.0 and report["calibration"]["unanswerable_max"] < 0.2
     table = format_report(report)
     assert "extractive" in table and "R@1" in table
