@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     # Answering
     answerer: Literal["extractive", "generative"] = Field("extractive", description="Default answerer.")
     abstain_threshold: float = Field(
-        0.35, description="Best dense cosine under which ask says the archive holds no evidence."
+        0.30, description="Best dense cosine under which ask says the archive holds no evidence."
     )
     llm_provider: Literal["local", "ollama", "openai"] = Field("local", description="Generative backend.")
     llm_model: str = Field("", description="Model name for ollama/openai; GGUF file for local (default: bundled).")
