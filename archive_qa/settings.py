@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # Search
     search_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Ranking used by search and ask.")
     rrf_k: int = Field(60, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(1.0, description="Weight of the dense ranking in hybrid fusion.")
+    dense_weight: float = Field(0.5, description="Weight of the dense ranking in hybrid fusion (docs/EVALUATION.md).")
     bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in hybrid fusion.")
     top_k: int = Field(5, description="Passages returned by search and read by ask.")
     near_duplicate_threshold: float = Field(
