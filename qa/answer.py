@@ -78,9 +78,10 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
     raw = RawFiles(settings.archive_dir)
     extractive = None
     if answerer == "generative":
-        from qa.generative import cached_chat_model, generate
+        from qa.generative import generate, make_chat_model
 
-        model = chat_model if chat_model is not None else cached_chat_model(settings)
+        # Callers answering many questions (the app, eval) load the model once and pass it in.
+        model = chat_model if chat_model is not None else make_chat_model(settings)
         checked = check_answer(generate(model, question, hits), hits, embedder, raw)
         if checked.any_supported:
             notes = []

@@ -183,9 +183,9 @@ def run_evaluation(settings, questions_path: Path, answerers: list[str], mode: s
     for name in answerers:
         chat_model = None
         if name == "generative":  # loaded before the clock starts: latency is per question, not per load
-            from qa.generative import cached_chat_model
+            from qa.generative import make_chat_model
 
-            chat_model = cached_chat_model(settings)
+            chat_model = make_chat_model(settings)
         verdicts, latencies = [], []
         for item in items:
             started = time.perf_counter()

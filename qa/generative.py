@@ -192,21 +192,6 @@ def make_chat_model(settings) -> BaseChatModel:
     raise AnswererUnavailable(f"unknown llm_provider: {provider}")
 
 
-_MODELS: dict[tuple, BaseChatModel] = {}
-_MODELS_LOCK = threading.Lock()
-
-
-def cached_chat_model(settings) -> BaseChatModel:
-    """make_chat_model, once per process for the same backend settings."""
-    key = (settings.llm_provider, settings.llm_model, settings.llm_base_url,
-           hashlib.sha1(settings.llm_api_key.encode()).hexdigest(), settings.llm_max_new_tokens,
-           str(settings.llm_cache_dir))
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = make_chat_model(settings)
-        return _MODELS[key]
-
-
 def generate(chat_model: BaseChatModel, question: str, hits: Sequence[Hit]) -> str:
     """The model's raw answer text; a backend that cannot be reached raises AnswererUnavailable."""
     try:

@@ -41,9 +41,9 @@ def searcher(built):
 @pytest.fixture(scope="session")
 def local_chat_model():
     """The local SmolLM2, loaded once for the whole session (converted from its GGUF on first use)."""
-    from qa.generative import cached_chat_model
+    from qa.generative import make_chat_model
 
-    return cached_chat_model(load_settings())
+    return make_chat_model(load_settings())
 
 
 def _ask(settings, question: str, *extra: str, capsys) -> dict:

@@ -139,11 +139,28 @@ def index_health(settings: Settings) -> IndexHealth:
     return IndexHealth(searcher=searcher, stale=stale)
 
 
+@st.cache_resource(show_spinner="Loading the language model…", max_entries=2)
+def _chat_model(provider: str, model: str, base_url: str, max_new_tokens: int, _settings: Settings) -> Any:
+    """One generative backend per server process; a failed load is not cached, so it is retried next time."""
+    from qa.generative import make_chat_model
+
+    return make_chat_model(_settings)
+
+
 def answer(searcher: Any, question: str, settings: Settings, options: AskOptions):
     """Answer a question, falling back to the extractive answerer when a generative one is unreachable."""
     from qa.answer import answer_question
 
-    return ask_with_fallback(answer_question, searcher, question, settings, options)
+    def answer_with_shared_model(searcher: Any, question: str, settings: Settings, *, answerer: str,
+                                 **arguments: Any):
+        chat_model = None
+        if answerer == "generative":
+            chat_model = _chat_model(settings.llm_provider, settings.llm_model, settings.llm_base_url,
+                                     settings.llm_max_new_tokens, settings)
+        return answer_question(searcher, question, settings, answerer=answerer, chat_model=chat_model,
+                               **arguments)
+
+    return ask_with_fallback(answer_with_shared_model, searcher, question, settings, options)
 
 
 @st.cache_resource(show_spinner=False)
