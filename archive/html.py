@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING, cast
 
 import trafilatura
 
@@ -16,6 +17,9 @@ from archive.clean import Hints
 from archive.dates import normalise_date
 from archive.lines import BLANK, SourceLine
 from archive.patterns import find_outlet, is_publisher_line
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 ANCHOR = 40  # characters matched at each end of a paragraph that does not match whole
 _INVISIBLE = {"script", "style", "noscript", "template", "svg"}
@@ -128,10 +132,11 @@ def _raw_line_containing(raw: str, text: str) -> int | None:
 
 def lines_from_html(raw: str) -> HtmlDocument:
     """The article of an HTML page as source lines (title first), with its metadata as hints."""
-    document = trafilatura.bare_extraction(
+    # The stub's return type also admits a dict, which only as_dict=True produces.
+    document = cast("Document | None", trafilatura.bare_extraction(
         raw, with_metadata=True, include_comments=False, include_tables=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
-    )
+    ))
     nodes = _TextNodes()
     nodes.feed(raw)
     nodes.close()

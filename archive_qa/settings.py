@@ -55,11 +55,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ARCHIVE_QA_", extra="forbid", validate_assignment=True)
 
     # Where things are
-    archive_dir: Path = Field(BUNDLED_ARCHIVE, description="Folder of raw article files (searched recursively).")
-    index_dir: Path | None = Field(None, description="Index folder; default: one per archive under var/indexes/.")
+    archive_dir: Path = Field(
+        default=BUNDLED_ARCHIVE, description="Folder of raw article files (searched recursively)."
+    )
+    index_dir: Path | None = Field(
+        default=None, description="Index folder; default: one per archive under var/indexes/."
+    )
 
     # Reading
-    max_file_bytes: int = Field(20_000_000, description="Files larger than this are skipped, with a reason.")
+    max_file_bytes: int = Field(default=20_000_000, description="Files larger than this are skipped, with a reason.")
 
     # Embedding
     embedding_model: str = Field(
@@ -67,47 +71,55 @@ class Settings(BaseSettings):
         description="A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2.",
     )
     embedding_backend: Literal["torch", "hashing"] = Field(
-        "torch", description="'hashing' is a fast deterministic stand-in for tests only."
+        default="torch", description="'hashing' is a fast deterministic stand-in for tests only."
     )
-    embed_batch_size: int = Field(32, description="Chunks per embedding batch.")
+    embed_batch_size: int = Field(default=32, description="Chunks per embedding batch.")
 
     # Chunking
-    chunk_max_tokens: int = Field(256, description="Upper bound on a chunk, in model tokens (title prefix included).")
-    chunk_target_tokens: int = Field(180, description="A chunk closes once it reaches this many tokens.")
-    chunk_overlap_sentences: int = Field(1, description="Sentences carried over between neighbouring chunks.")
+    chunk_max_tokens: int = Field(
+        default=256, description="Upper bound on a chunk, in model tokens (title prefix included)."
+    )
+    chunk_target_tokens: int = Field(default=180, description="A chunk closes once it reaches this many tokens.")
+    chunk_overlap_sentences: int = Field(default=1, description="Sentences carried over between neighbouring chunks.")
 
     # Vector index
     approximate_above: int = Field(
-        20_000, description="Chunk count above which an HNSW index replaces exact inner-product search."
+        default=20_000, description="Chunk count above which an HNSW index replaces exact inner-product search."
     )
-    hnsw_m: int = Field(32, description="HNSW graph degree.")
-    hnsw_ef_search: int = Field(128, description="HNSW search breadth.")
+    hnsw_m: int = Field(default=32, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(default=128, description="HNSW search breadth.")
 
     # Search
-    search_mode: Literal["dense", "bm25", "hybrid"] = Field("hybrid", description="Ranking used by search and ask.")
-    rrf_k: int = Field(60, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(0.5, description="Weight of the dense ranking in hybrid fusion (docs/EVALUATION.md).")
-    bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in hybrid fusion.")
-    top_k: int = Field(5, description="Passages returned by search and read by ask.")
+    search_mode: Literal["dense", "bm25", "hybrid"] = Field(
+        default="hybrid", description="Ranking used by search and ask."
+    )
+    rrf_k: int = Field(default=60, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(
+        default=0.5, description="Weight of the dense ranking in hybrid fusion (docs/EVALUATION.md)."
+    )
+    bm25_weight: float = Field(default=1.0, description="Weight of the BM25 ranking in hybrid fusion.")
+    top_k: int = Field(default=5, description="Passages returned by search and read by ask.")
     near_duplicate_threshold: float = Field(
-        0.7, description="MinHash Jaccard above which articles are near-duplicates."
+        default=0.7, description="MinHash Jaccard above which articles are near-duplicates."
     )
 
     # Answering
-    answerer: Literal["extractive", "generative"] = Field("extractive", description="Default answerer.")
+    answerer: Literal["extractive", "generative"] = Field(default="extractive", description="Default answerer.")
     abstain_threshold: float = Field(
-        0.30, description="Best dense cosine under which ask says the archive holds no evidence."
+        default=0.30, description="Best dense cosine under which ask says the archive holds no evidence."
     )
-    llm_provider: Literal["local", "ollama", "openai"] = Field("local", description="Generative backend.")
-    llm_model: str = Field("", description="Model name for ollama/openai; GGUF file for local (default: bundled).")
-    llm_base_url: str = Field("", description="Base URL of an Ollama or OpenAI-compatible server.")
-    llm_api_key: str = Field("", description="API key of an OpenAI-compatible server.")
-    llm_max_new_tokens: int = Field(160, description="Longest generated answer, in tokens.")
-    llm_cache_dir: Path = Field(PROJECT_ROOT / "var" / "llm-cache", description="Converted local LLM weights.")
+    llm_provider: Literal["local", "ollama", "openai"] = Field(default="local", description="Generative backend.")
+    llm_model: str = Field(
+        default="", description="Model name for ollama/openai; GGUF file for local (default: bundled)."
+    )
+    llm_base_url: str = Field(default="", description="Base URL of an Ollama or OpenAI-compatible server.")
+    llm_api_key: str = Field(default="", description="API key of an OpenAI-compatible server.")
+    llm_max_new_tokens: int = Field(default=160, description="Longest generated answer, in tokens.")
+    llm_cache_dir: Path = Field(default=PROJECT_ROOT / "var" / "llm-cache", description="Converted local LLM weights.")
 
     # App
-    port: int = Field(8501, description="Port of `archive-qa serve`.")
-    headless: bool = Field(True, description="Do not open a browser when serving.")
+    port: int = Field(default=8501, description="Port of `archive-qa serve`.")
+    headless: bool = Field(default=True, description="Do not open a browser when serving.")
 
     def resolved_index_dir(self) -> Path:
         return self.index_dir if self.index_dir is not None else default_index_dir(self.archive_dir)

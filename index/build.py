@@ -287,11 +287,9 @@ def _chunks_and_vectors(
             templates[key] = []
             fresh.append(article)
 
-    if fresh or previous is None:
-        embedder = embedder or make_embedder(settings)
-    dim = embedder.dim if embedder is not None else int(previous.manifest["model"]["dim"])
     new_chunks: list[Chunk] = []
     if fresh:
+        embedder = embedder or make_embedder(settings)
         window = getattr(embedder, "max_tokens", settings.chunk_max_tokens)
         max_tokens = min(settings.chunk_max_tokens, window)
         for article in fresh:
@@ -310,6 +308,13 @@ def _chunks_and_vectors(
             count = len(templates[keys[article.id]])
             template_vectors[keys[article.id]] = vectors[position : position + count]
             position += count
+
+    if embedder is not None:
+        dim = embedder.dim
+    elif previous is not None:
+        dim = int(previous.manifest["model"]["dim"])
+    else:  # nothing to embed and nothing to reuse: the model still fixes the (empty) matrix's width
+        dim = make_embedder(settings).dim
 
     chunks: list[Chunk] = []
     chunk_keys: list[str] = []

@@ -112,7 +112,8 @@ def _pack(units: Sequence[_Unit], budget: int, target: int, overlap: int) -> lis
 
     def close(next_tokens: int, next_heading: bool = False) -> None:
         nonlocal current, fresh
-        body, trailing = list(current), []
+        body = list(current)
+        trailing: list[int] = []
         while body and units[body[-1]].heading:
             trailing.insert(0, body.pop())
         if not any(not units[i].heading for i in body):  # only headings: they stand alone

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from archive.records import Article, Paragraph
 from archive_qa.errors import IndexCorrupt, IndexLocked, IndexMismatch
@@ -294,7 +294,7 @@ class BuildLock:
     def __init__(self, index_dir: Path, timeout: float = 0.0) -> None:
         self.path = index_dir / LOCK
         self.timeout = max(timeout, 0.0)
-        self._handle = None
+        self._handle: IO[str] | None = None
 
     def __enter__(self) -> BuildLock:
         handle = open(self.path, "a+")  # noqa: SIM115 - held open for the lock's lifetime

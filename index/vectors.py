@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import faiss
 import numpy as np
@@ -44,15 +44,17 @@ class FaissStore:
         self.dim = index.d
         self.ef_search = ef_search
         if kind == HNSW:
-            index.hnsw.efSearch = ef_search
+            self._hnsw().efSearch = ef_search
 
     @classmethod
     def create(
         cls, dim: int, kind: str = FLAT, *, hnsw_m: int = 32, ef_construction: int = 200, ef_search: int = 128
     ) -> FaissStore:
+        index: faiss.Index
         if kind == HNSW:
-            index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = ef_construction
+            graph = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efConstruction = ef_construction
+            index = graph
         elif kind == FLAT:
             index = faiss.IndexFlatIP(dim)
         else:
@@ -68,6 +70,10 @@ class FaissStore:
         if isinstance(index, faiss.IndexFlat):
             return cls(index, FLAT, ef_search=ef_search)
         raise ValueError(f"unexpected vector index type {type(index).__name__}")
+
+    def _hnsw(self) -> faiss.HNSW:
+        """The graph of an HNSW store (kind == HNSW means the index is a faiss.IndexHNSW)."""
+        return cast(faiss.IndexHNSW, self.index).hnsw
 
     @property
     def count(self) -> int:
@@ -92,13 +98,16 @@ class FaissStore:
         if allowed is not None:
             selector = faiss.IDSelectorBatch(allowed)
             if self.kind == HNSW:
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
+                # faiss's stub lacks SearchParametersHNSW and the keyword constructors its SWIG wrapper adds.
+                params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                    sel=selector, efSearch=max(self.ef_search, k)
+                )
             else:
-                params = faiss.SearchParameters(sel=selector)
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # stub: no kwargs
             scores, ids = self.index.search(query, k, params=params)
         else:
             if self.kind == HNSW:
-                self.index.hnsw.efSearch = max(self.ef_search, k)
+                self._hnsw().efSearch = max(self.ef_search, k)
             scores, ids = self.index.search(query, k)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep].astype(np.int64)

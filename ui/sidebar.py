@@ -90,7 +90,7 @@ def index_panel(settings: Settings, health: resources.IndexHealth, job: BuildJob
                help=f"Index: {settings.resolved_index_dir()}")
 
     running = job is not None and job.running
-    if running and health.problem == "":
+    if job is not None and job.running and health.problem == "":
         build_progress(job.index_dir)
     left, right = st.columns(2)
     if left.button("Update index", key="rebuild", disabled=running,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from archive_qa.errors import AnswererUnavailable
 from index.records import Hit, SearchFilters
@@ -17,6 +17,9 @@ HISTORY_KEY = "aq_history"
 SHOWN_KEY = "aq_shown"
 SEARCH_KEY = "aq_search"
 _ids = itertools.count(1)
+
+# A plain dict in tests; st.session_state (a MutableMapping keyed by str | int) on the page.
+Session: TypeAlias = MutableMapping[str, Any] | MutableMapping[str | int, Any]
 
 
 @dataclass(frozen=True)
@@ -89,21 +92,21 @@ def ask_with_fallback(
         return answer, warning
 
 
-def history(session: MutableMapping[str, Any]) -> list[HistoryEntry]:
+def history(session: Session) -> list[HistoryEntry]:
     return session.setdefault(HISTORY_KEY, [])
 
 
-def record(session: MutableMapping[str, Any], entry: HistoryEntry) -> None:
+def record(session: Session, entry: HistoryEntry) -> None:
     """Add an answered question to the history and show it."""
     history(session).append(entry)
     session[SHOWN_KEY] = entry.id
 
 
-def show(session: MutableMapping[str, Any], entry_id: int) -> None:
+def show(session: Session, entry_id: int) -> None:
     session[SHOWN_KEY] = entry_id
 
 
-def shown(session: MutableMapping[str, Any]) -> HistoryEntry | None:
+def shown(session: Session) -> HistoryEntry | None:
     """The entry on display: the one last clicked or asked."""
     wanted = session.get(SHOWN_KEY)
     return next((entry for entry in history(session) if entry.id == wanted), None)

@@ -28,7 +28,6 @@ NO_EVIDENCE = "The archive holds no passage that answers this question."
 
 def index_problem(settings: Settings, health: resources.IndexHealth, job: BuildJob | None) -> None:
     """What to do when there is no usable index: the command that builds it, and a button that does."""
-    running = job is not None and job.running
     full = health.problem in ("mismatch", "corrupt")
     if health.problem == "missing":
         st.info(f"**No index yet** for the archive {md_code(str(settings.archive_dir))}. "
@@ -40,7 +39,7 @@ def index_problem(settings: Settings, health: resources.IndexHealth, job: BuildJ
         st.error(health.message)
         st.markdown("Rebuild it from scratch here, or from a terminal:")
     st.code(resources.build_command(settings, full=full), language="bash")
-    if running:
+    if job is not None and job.running:
         build_progress(job.index_dir)
     else:
         label = "Rebuild the index from scratch" if full else "Build the index now"
