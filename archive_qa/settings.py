@@ -84,7 +84,7 @@ class Settings(BaseSettings):
 
     # Vector index
     approximate_above: int = Field(
-        default=20_000, description="Chunk count above which an HNSW index replaces exact inner-product search."
+        default=200_000, description="Chunk count above which an HNSW index replaces exact inner-product search."
     )
     hnsw_m: int = Field(default=32, description="HNSW graph degree.")
     hnsw_ef_search: int = Field(default=128, description="HNSW search breadth.")
