@@ -12,6 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+# One transliteration folding for the whole project: the BM25 index and the answer checks must agree.
+from index.normalize import skeleton, stem
+
 WORD = re.compile(r"[a-z0-9]+")
 # Particles that transliterations of Arabic names carry or drop ("Deir al-Zour" / "Deir Ezzor").
 NAME_PARTICLES = {"al", "el"}
@@ -104,36 +107,14 @@ def fold(text: str) -> str:
     return re.sub(r"[-‐‑–—_/]", " ", stripped).lower()
 
 
-def _stem(token: str) -> str:
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-        return token[:-1]
-    return token
-
-
 def tokens(text: str) -> list[str]:
     """All word tokens, folded and lightly stemmed (particles such as "al-" dropped)."""
-    return [_stem(t) for t in WORD.findall(fold(text)) if t not in NAME_PARTICLES]
+    return [stem(t) for t in WORD.findall(fold(text)) if t not in NAME_PARTICLES]
 
 
 def content_tokens(text: str) -> list[str]:
     """Tokens without stopwords: what a lexical match should count."""
     return [t for t in tokens(text) if t not in STOPWORDS and t not in QUESTION_WORDS]
-
-
-SOUNDS = (("ph", "f"), ("dh", "z"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("sh", "s"), ("q", "k"),
-          ("c", "k"))
-
-
-def skeleton(token: str) -> str:
-    """Consonant skeleton of a token, so that transliterations meet (Hizbullah / Hezbollah -> hzblh)."""
-    if token.isdigit():
-        return token
-    for spelling, sound in SOUNDS:
-        token = token.replace(spelling, sound)
-    consonants = re.sub(r"[aeiouy]", "", token)
-    return re.sub(r"(.)\1+", r"\1", consonants)
 
 
 def key_text(text: str) -> str:
