@@ -237,7 +237,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "--server.address", os.environ.get("ARCHIVE_QA_ADDRESS", "127.0.0.1"),
         "--browser.gatherUsageStats", "false",
     ]
-    print(f"archive-qa: serving {settings.archive_dir} at http://localhost:{settings.port}", flush=True)
+    print(f"archive-qa: serving {settings.archive_dir.resolve()} at http://localhost:{settings.port}", flush=True)
     try:
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:
