@@ -63,8 +63,3 @@ def parse_plain_line(raw: str, number: int) -> SourceLine:
 def lines_from_text(text: str) -> list[SourceLine]:
     """Plain text: one `SourceLine` per raw line, blank lines included."""
     return [parse_plain_line(raw, number) for number, raw in enumerate(raw_lines(text), start=1)]
-
-
-def blank_lines(first: int, last: int) -> list[SourceLine]:
-    """Blank lines for raw lines first..last (used to keep gaps between Markdown/HTML blocks)."""
-    return [SourceLine("", number, number, kind=BLANK) for number in range(first, last + 1)]

@@ -181,12 +181,13 @@ def build_index(
     index_dir = settings.resolved_index_dir()
     index_dir.mkdir(parents=True, exist_ok=True)
     with store.BuildLock(index_dir, lock_timeout):
+        # Checksums first: a file edited while the build runs then reads as changed next time, never as indexed.
+        files = store.archive_checksums(settings.archive_dir, settings.max_file_bytes)
         scan: ArchiveScan = scan_archive(
             settings.archive_dir,
             max_file_bytes=settings.max_file_bytes,
             near_duplicate_threshold=settings.near_duplicate_threshold,
         )
-        files = store.archive_checksums(settings.archive_dir, settings.max_file_bytes)
         model_name, model_dim = (embedder.name, embedder.dim) if embedder else model_description(settings)
         notes: list[SkippedFile] = []
         previous = _load_previous(index_dir, settings, model_name, model_dim, notes)
@@ -313,8 +314,9 @@ def _chunks_and_vectors(
         dim = embedder.dim
     elif previous is not None:
         dim = int(previous.manifest["model"]["dim"])
-    else:  # nothing to embed and nothing to reuse: the model still fixes the (empty) matrix's width
-        dim = make_embedder(settings).dim
+    else:  # nothing to embed and nothing to reuse: the model's config fixes the (empty) matrix's width
+        described = model_description(settings)[1]
+        dim = described if described is not None else make_embedder(settings).dim
 
     chunks: list[Chunk] = []
     chunk_keys: list[str] = []

@@ -63,7 +63,3 @@ class LexicalIndex:
 
         bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False, allow_pickle=False)
         return cls(bm25, int(bm25.scores["num_docs"]))
-
-    @staticmethod
-    def files(folder: Path) -> list[Path]:
-        return sorted(path for path in folder.iterdir() if path.is_file())

@@ -202,11 +202,13 @@ class Searcher:
             _date_bound(filters.since, end=False),
             _date_bound(filters.until, end=True),
         )
-        if key not in self._filter_cache:
-            if len(self._filter_cache) >= 64:
+        allowed = self._filter_cache.get(key)
+        if allowed is None:
+            allowed = self._filter_ids(*key)
+            if len(self._filter_cache) >= 64:  # another thread may clear it too: return the local, not a lookup
                 self._filter_cache.clear()
-            self._filter_cache[key] = self._filter_ids(*key)
-        return self._filter_cache[key]
+            self._filter_cache[key] = allowed
+        return allowed
 
     def _filter_ids(self, glob: str, since: str | None, until: str | None) -> np.ndarray:
         mask = np.ones(len(self.chunks), dtype=bool)

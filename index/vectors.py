@@ -105,9 +105,11 @@ class FaissStore:
             else:
                 params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # stub: no kwargs
             scores, ids = self.index.search(query, k, params=params)
+        elif self.kind == HNSW:
+            # Per-call parameters: setting the shared index's efSearch would race between threads.
+            params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))  # type: ignore[attr-defined]
+            scores, ids = self.index.search(query, k, params=params)
         else:
-            if self.kind == HNSW:
-                self._hnsw().efSearch = max(self.ef_search, k)
             scores, ids = self.index.search(query, k)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep].astype(np.int64)

@@ -77,3 +77,12 @@ def test_small_counts_and_kind_choice():
     assert choose_kind(20_000, 20_000) == FLAT and choose_kind(20_001, 20_000) == HNSW
     with pytest.raises(ValueError):
         FaissStore.create(8, "ivf")
+
+
+def test_hnsw_returns_k_results_even_when_k_exceeds_its_search_breadth(data):
+    # The breadth is raised per call (never by changing the shared index, which would race between threads).
+    store = FaissStore.create(32, HNSW, ef_search=16)
+    store.add(data)
+    scores, ids = store.search(data[5], 300)
+    assert len(ids) == 300 and len(set(ids.tolist())) == 300
+    assert store._hnsw().efSearch == 16
