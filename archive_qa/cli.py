@@ -20,6 +20,13 @@ EXIT_ERROR = 1
 EXIT_SKIPPED = 3
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--archive", type=Path, help="archive folder (default: the bundled sample archive)")
     parser.add_argument("--index", type=Path, help="index folder (default: one per archive under var/indexes/)")
@@ -28,7 +35,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-k", type=int, default=None, help="number of passages (default 5)")
+    parser.add_argument("-k", type=_positive, default=None, help="number of passages (default 5)")
     parser.add_argument("--mode", choices=["dense", "bm25", "hybrid"], help="ranking (default hybrid)")
     parser.add_argument("--source", metavar="GLOB", help="only sources matching this glob, e.g. '00[12]_*'")
     parser.add_argument("--since", metavar="DATE", help="only articles dated on or after YYYY-MM-DD")
@@ -164,8 +171,8 @@ def run_search(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     searcher = Searcher.open(settings)
-    hits = searcher.search(args.query, k=args.k or settings.top_k, mode=args.mode or settings.search_mode,
-                           filters=_search_filters(args))
+    hits = searcher.search(args.query, k=settings.top_k if args.k is None else args.k,
+                           mode=args.mode or settings.search_mode, filters=_search_filters(args))
     if args.json:
         _print_json([hit.to_json() for hit in hits])
     else:
@@ -191,7 +198,7 @@ def run_ask(args: argparse.Namespace) -> int:
         args.question,
         settings,
         answerer=args.answerer or settings.answerer,
-        k=args.k or settings.top_k,
+        k=settings.top_k if args.k is None else args.k,
         mode=args.mode or settings.search_mode,
         filters=_search_filters(args),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
+from datetime import date
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -40,6 +41,10 @@ def _date_bound(value: str | None, *, end: bool) -> str | None:
     if not match:
         raise InvalidQuery(f"date {value!r} is not YYYY-MM-DD (or YYYY-MM, or YYYY)")
     year, month, day = match.groups()
+    try:  # a real calendar date: 2024-13-45 or 2024-02-30 is a typo to report, not an empty result
+        date(int(year), int(month or 1), int(day or 1))
+    except ValueError as error:
+        raise InvalidQuery(f"date {value!r} is not a real date ({error})") from error
     return f"{year}-{month or ('12' if end else '01')}-{day or ('31' if end else '01')}"
 
 

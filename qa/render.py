@@ -43,14 +43,16 @@ def answer_to_text(answer: Answer) -> str:
 
 
 def _escape(text: str) -> str:
-    return re.sub(r"([\\`*_<>#|])", r"\\\1", text)
+    # Brackets and parentheses too: a link in article text must not become a live link in the export.
+    return re.sub(r"([\\`*_<>#|\[\]()!])", r"\\\1", text)
 
 
 def answer_to_markdown(answer: Answer) -> str:
     """A self-contained Markdown export of the question, the answer and its citations."""
     out = [f"**Question:** {_escape(answer.question)}", ""]
     label = f"Answer ({answer.answerer})"
-    body = _escape(_answer_body(answer, "*(unsupported)*")).replace(r"\*(unsupported)\*", "*(unsupported)*")
+    mark = "*(unsupported)*"
+    body = _escape(_answer_body(answer, mark)).replace(_escape(mark), mark)
     out += [f"**{label}:** {body}", ""]
     if answer.note:
         out += [f"> {_escape(answer.note)}", ""]

@@ -63,3 +63,31 @@ def test_missing_index_is_one_clear_line_that_says_how_to_build(tmp_path, capsys
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1
     assert "archive-qa build" in lines[0]
+
+
+@pytest.mark.parametrize("flags", [["-k", "0"], ["-k", "-3"]])
+def test_a_passage_count_below_one_is_a_usage_error(flags, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["search", "anything", *flags])
+    assert caught.value.code == 2 and "must be 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["2024-13-45", "2024-02-30", "yesterday"])
+def test_an_impossible_date_is_refused_not_an_empty_result(bad):
+    from archive_qa.errors import InvalidQuery
+    from index.search import _date_bound
+
+    with pytest.raises(InvalidQuery):
+        _date_bound(bad, end=False)
+    assert _date_bound("2024-02", end=True) == "2024-02-31"  # a month bound compares as text: fine for ISO dates
+
+
+def test_markdown_export_keeps_links_in_article_text_inert():
+    from qa.records import Answer, Citation
+    from qa.render import answer_to_markdown
+
+    quote = "See [our tip line](http://phish.example) for more."
+    answer = Answer(question="q?", answer=f"{quote} [1]", abstained=False,
+                    citations=(Citation(1, "a.txt", "T", 1, 1, quote),))
+    exported = answer_to_markdown(answer)
+    assert "[our tip line](http" not in exported and r"\[our tip line\]\(http" in exported

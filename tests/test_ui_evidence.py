@@ -122,3 +122,9 @@ def test_raw_lines_html_escapes(archive):
 
 def test_markdown_escaping_neutralises_formatting_and_latex():
     assert md_escape("costs $5 and *more* [x](y)") == r"costs \$5 and \*more\* \[x\]\(y\)"
+
+
+def test_raw_lines_are_counted_as_sed_counts_them_even_with_a_stray_carriage_return(tmp_path):
+    (tmp_path / "cr.txt").write_bytes(b"one\ntwo\rstill two\nthree\n")
+    lines = read_raw_lines(tmp_path, "cr.txt", 3, 3, context=0)
+    assert [(line.number, line.text) for line in lines] == [(3, "three")]

@@ -56,11 +56,12 @@ def read_raw_lines(
     path = safe_source_path(archive_dir, source)
     first = max(1, start_line - context)
     last = max(end_line, start_line) + context
-    with path.open("r", encoding="utf-8", errors="replace", newline=None) as handle:
+    # Binary lines split on "\n" only, as sed and the archive reader count them (a stray "\r" is no line end).
+    with path.open("rb") as handle:
         window = islice(handle, first - 1, last)
         return [
-            RawLine(number, text.rstrip("\r\n"), start_line <= number <= end_line)
-            for number, text in enumerate(window, start=first)
+            RawLine(number, raw.decode("utf-8", errors="replace").rstrip("\r\n"), start_line <= number <= end_line)
+            for number, raw in enumerate(window, start=first)
         ]
 
 
