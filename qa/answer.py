@@ -13,7 +13,7 @@ from qa.citations import check_answer
 from qa.extractive import extractive_answer
 from qa.records import Answer
 from qa.sources import RawFiles
-from qa.text import unmatched_names
+from qa.text import named_terms, unheld_names, unmatched_names
 
 ANSWERERS = ("extractive", "generative")
 ABSTAIN_MESSAGE = "The archive holds no passage that answers this question."
@@ -47,12 +47,22 @@ def why_no_evidence(question: str, hits: Sequence[Hit], evidence: float, thresho
     """
     if not hits:
         return "No passage matched the question and filters."
-    if evidence < threshold:
+    passages = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
+    if evidence < threshold and not _names_held_in_full(question, passages):
         return f"The closest passage is too far from the question (similarity {evidence:.2f} < {threshold})."
-    missing = unmatched_names(question, [f"{h.chunk.title}\n{h.chunk.text}" for h in hits])
+    missing = unmatched_names(question, passages)
     if missing:
         return f"No retrieved passage mentions {', '.join(missing)}."
     return None
+
+
+def _names_held_in_full(question: str, passages: Sequence[str]) -> bool:
+    """The question names someone or something, and one passage holds every word of every name.
+
+    A short question about a name ("Who is Hajj Kamil?") embeds far from any long passage, so its cosine
+    says little; a passage that holds the whole name is evidence enough to try an answer.
+    """
+    return bool(named_terms(question)) and any(not unheld_names(question, passage) for passage in passages)
 
 
 def answer_question(searcher, question: str, settings, *, answerer: str = "extractive", k: int = 5,

@@ -249,18 +249,24 @@ def cue_strength(kind: str, sentence: str, question: str) -> float:
     return 0.0
 
 
+_TITLE_CASE_LOWER = _words("a an and as at but by for in nor of on or the to with")
+
+
 def named_terms(question: str) -> list[str]:
     """Runs of capitalised words after the question's first word: the names a question asks about.
 
     A question in Title Case names nothing in particular: it gives no names.
     """
     words = question.split()[1:]
-    capitalised = [w for w in words if w[:1].isupper()]
-    if len(capitalised) > max(2, len(words) // 2):
+    # Title Case capitalises every word but the shortest function words ("Who Is the Leader of Hamas?").
+    spelled = [w for w in words if w.lower() not in _TITLE_CASE_LOWER]
+    if len(words) >= 2 and spelled and all(w[:1].isupper() for w in spelled):
         return []
     runs: list[list[str]] = []
     for word in words:
-        if not re.sub(r"^(?:al|el)[-‐]", "", word, flags=re.IGNORECASE)[:1].isupper():
+        bare = word.strip(",;:?!.'’")
+        # A one-letter word ("I") names no one.
+        if len(bare) < 2 or not re.sub(r"^(?:al|el)[-‐]", "", word, flags=re.IGNORECASE)[:1].isupper():
             runs.append([])
         elif runs and runs[-1] and not _ends_phrase(runs[-1][-1]):
             runs[-1].append(word)

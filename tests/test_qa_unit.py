@@ -420,3 +420,23 @@ def test_evaluation_reports_every_figure(searcher, settings, tmp_path, monkeypat
     assert sweep["0.150"] == 1.0 and report["calibration"]["unanswerable_max"] < 0.2
     table = format_report(report)
     assert "extractive" in table and "R@1" in table
+
+
+def test_names_are_found_in_plain_questions_but_not_in_title_case_or_pronouns():
+    from qa.text import named_terms
+
+    assert named_terms("What is Rami Abdul Rahman's role?") == ["Rami Abdul Rahman's"]
+    assert named_terms("Who is Hajj Kamil?") == ["Hajj Kamil?"]
+    assert named_terms("Who Is the Leader of Hamas?") == []
+    assert named_terms("How do I bake sourdough bread at home?") == []
+
+
+def test_a_short_question_about_a_name_a_passage_holds_in_full_is_not_refused_for_low_similarity():
+    from qa.answer import why_no_evidence
+
+    chunk = _chunk("c.txt", "Militia Leaders Meet", "They met the commander of all the militias, Hajj Kamil.", 3, 3)
+    passage = Hit(rank=1, score=0.5, chunk=chunk, dense_score=0.15)
+    # A cosine under the threshold alone would abstain; the whole name in the passage lets the answerer try.
+    assert why_no_evidence("Who is Hajj Kamil?", [passage], 0.15, 0.30) is None
+    assert why_no_evidence("Who is Hajj Smith?", [passage], 0.15, 0.30) is not None
+    assert why_no_evidence("What is the capital of Australia?", [passage], 0.12, 0.30) is not None
