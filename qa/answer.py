@@ -88,16 +88,20 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
     raw = RawFiles(settings.archive_dir)
     extractive = None
     if answerer == "generative":
-        from qa.generative import generate, make_chat_model
+        from qa.generative import generate, make_chat_model, withhold_instructions
 
         # Callers answering many questions (the app, eval) load the model once and pass it in.
         model = chat_model if chat_model is not None else make_chat_model(settings)
-        checked = check_answer(generate(model, question, hits), hits, embedder, raw)
+        # Article text is data: sentences that address the model are neither shown to it nor taken as support.
+        passages, withheld = withhold_instructions(hits)
+        checked = check_answer(generate(model, question, passages), passages, embedder, raw)
         if checked.any_supported:
             notes = []
             unsupported = sum(1 for s in checked.sentences if not s.supported)
             if unsupported:
                 notes.append(f"{unsupported} sentence(s) the passages do not support are marked unsupported.")
+            if withheld:
+                notes.append(f"{withheld} passage sentence(s) addressed to an AI model were withheld from it.")
             if checked.dropped_markers:
                 listed = ", ".join(f"[{n}]" for n in checked.dropped_markers)
                 notes.append(f"Dropped citation markers that pointed to no retrieved passage: {listed}.")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,37 @@ SYSTEM_PROMPT = (
 def _escape(text: str) -> str:
     # A passage must not be able to close its own tag and speak outside it.
     return text.replace("<", "‹").replace(">", "›")
+
+
+# Sentences of article text that address a language model rather than a reader (prompt injection).
+_INSTRUCTION_LIKE = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(?:instructions?|prompts?|rules|system)\b"
+    r"|^\s*(?:system|assistant|user|human)\s*:"
+    r"|\byou are (?:now )?(?:an? |the )?(?:ai|assistant|language model|chatbot|llm)\b"
+    r"|</?\s*passage\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+INSTRUCTION_PLACEHOLDER = "[a sentence addressed to an AI model was withheld]"
+
+
+def withhold_instructions(hits: Sequence[Hit]) -> tuple[list[Hit], int]:
+    """The passages with every sentence that speaks to a language model replaced by a placeholder.
+
+    Escaping keeps such text inside its passage; withholding it also keeps it from being obeyed, and from
+    "supporting" a claim that merely repeats it. Returns the passages and how many sentences were withheld.
+    """
+    from qa.text import split_sentences
+
+    cleaned: list[Hit] = []
+    withheld = 0
+    for hit in hits:
+        text = hit.chunk.text
+        sentences = [s for s in split_sentences(text) if _INSTRUCTION_LIKE.search(s.text)]
+        for sentence in reversed(sentences):
+            text = text[: sentence.start] + INSTRUCTION_PLACEHOLDER + text[sentence.end :]
+        withheld += len(sentences)
+        cleaned.append(replace(hit, chunk=replace(hit.chunk, text=text)) if sentences else hit)
+    return cleaned, withheld
 
 
 def build_messages(question: str, hits: Sequence[Hit]) -> list[BaseMessage]:
