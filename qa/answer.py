@@ -23,7 +23,10 @@ FALLBACK_NOTE = (
 
 
 def evidence_strength(question: str, hits: Sequence[Hit], embedder) -> float:
-    """Best cosine between the question and a retrieved passage (computed for hits only BM25 found)."""
+    """Best cosine between the question and a retrieved passage.
+
+    Hit.dense_score is optional in the search contract; a searcher that leaves it out gets it computed here.
+    """
     known = [float(h.dense_score) for h in hits if h.dense_score is not None]
     missing = [h.chunk.embedding_text() for h in hits if h.dense_score is None]
     if missing:

@@ -13,6 +13,30 @@ from qa.text import key_text
 ANCHOR = 32  # letters used to find a sentence's start and end when the whole sentence cannot be matched
 
 
+class UnsafePath(ValueError):
+    """A source path that would read something outside the archive folder."""
+
+
+def safe_source_path(archive_dir: Path | str, source: str) -> Path:
+    """The file `source` names inside `archive_dir`, resolved; refuses anything that leaves the archive.
+
+    Absolute paths, `..` escapes and symlinks (of the file or of a folder on the way) that point
+    outside the archive raise `UnsafePath`, as does a path that is not a regular file.
+    """
+    if not source or "\x00" in source:
+        raise UnsafePath(f"not a file path: {source!r}")
+    root = Path(archive_dir).resolve()
+    relative = Path(source)
+    if relative.is_absolute():
+        raise UnsafePath(f"{source} is an absolute path, not a file of the archive")
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root):
+        raise UnsafePath(f"{source} points outside the archive")
+    if not resolved.is_file():
+        raise UnsafePath(f"{source} is not a file of the archive")
+    return resolved
+
+
 class RawFiles:
     """Reads raw archive files once per instance, line by line as `sed -n` counts them."""
 
@@ -22,12 +46,10 @@ class RawFiles:
 
     def path_of(self, source: str) -> Path | None:
         """The file of `source` inside the archive, or None when it is missing or would leave the archive."""
-        if not source or "\x00" in source or Path(source).is_absolute():
+        try:
+            return safe_source_path(self.root, source)
+        except UnsafePath:
             return None
-        path = (self.root / source).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            return None
-        return path
 
     def lines(self, source: str) -> list[str] | None:
         """All lines of the file (index 0 is line 1), or None when it cannot be read safely."""

@@ -12,30 +12,7 @@ from itertools import islice
 from pathlib import Path
 
 from index.records import Hit
-
-
-class UnsafePath(ValueError):
-    """A source path that would read something outside the archive folder."""
-
-
-def safe_source_path(archive_dir: Path | str, source: str) -> Path:
-    """The file `source` names inside `archive_dir`, resolved; refuses anything that leaves the archive.
-
-    Absolute paths, `..` escapes and symlinks (of the file or of a folder on the way) that point
-    outside the archive raise `UnsafePath`, as does a path that is not a regular file.
-    """
-    if not source or "\x00" in source:
-        raise UnsafePath(f"not a file path: {source!r}")
-    root = Path(archive_dir).resolve()
-    relative = Path(source)
-    if relative.is_absolute():
-        raise UnsafePath(f"{source} is an absolute path, not a file of the archive")
-    resolved = (root / relative).resolve()
-    if not resolved.is_relative_to(root):
-        raise UnsafePath(f"{source} points outside the archive")
-    if not resolved.is_file():
-        raise UnsafePath(f"{source} is not a file of the archive")
-    return resolved
+from qa.sources import UnsafePath, safe_source_path  # the one path guard, shared with the answerers
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from typing import Any
 import streamlit as st
 
 from archive_qa.settings import Settings
+from qa.answer import ANSWERERS
 from qa.render import answer_to_markdown
 from ui import resources, state
 from ui.jobs import BuildJob
 from ui.markup import md_code, md_escape
 from ui.state import AskOptions
 
-ANSWERERS = ("extractive", "generative")
 MODES = ("hybrid", "dense", "bm25")
 EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 

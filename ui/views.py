@@ -12,6 +12,7 @@ import streamlit as st
 from archive_qa.errors import ArchiveError
 from archive_qa.settings import Settings
 from index.records import Hit
+from qa.answer import ABSTAIN_MESSAGE
 from qa.records import Answer, Citation
 from qa.render import answer_to_markdown
 from ui import resources, state
@@ -20,9 +21,6 @@ from ui.jobs import BuildJob
 from ui.markup import answer_html, article_html, md_code, md_escape, meta_html, passage_html, raw_lines_html
 from ui.sidebar import build_outcome, build_progress
 from ui.state import AskOptions, HistoryEntry, SearchResult
-
-NO_EVIDENCE = "The archive holds no passage that answers this question."
-
 
 # --- index states -------------------------------------------------------------------------------------------
 
@@ -145,7 +143,7 @@ def show_answer(entry: HistoryEntry, settings: Settings, searcher: Any) -> None:
         st.info(answer.note)
     if answer.abstained:
         with st.container(key="abstention"):
-            st.info(f"**No answer in the archive.** {md_escape(answer.answer or NO_EVIDENCE)}", icon="🔎")
+            st.info(f"**No answer in the archive.** {md_escape(answer.answer or ABSTAIN_MESSAGE)}", icon="🔎")
             evidence = getattr(answer, "evidence", None)
             if answer.hits and evidence is not None:
                 st.caption(f"The closest passage scored {evidence:.2f}; answers need "
