@@ -9,7 +9,8 @@ import pytest
 from archive.records import Article, Paragraph
 from index.records import Chunk, Hit
 from qa.records import Answer, AnswerSentence
-from ui.evidence import UnsafePath, passage_for, read_raw_lines, safe_source_path
+from qa.sources import UnsafePath, safe_source_path
+from ui.evidence import passage_for, read_raw_lines
 from ui.markup import answer_html, article_html, highlight, md_escape, quote_spans, raw_lines_html
 
 

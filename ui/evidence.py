@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 
 from index.records import Hit
-from qa.sources import UnsafePath, safe_source_path  # the one path guard, shared with the answerers
+from qa.sources import safe_source_path  # the one path guard, shared with the answerers
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ from index.records import Hit
 from qa.answer import ABSTAIN_MESSAGE
 from qa.records import Answer, Citation
 from qa.render import answer_to_markdown
+from qa.sources import UnsafePath
 from ui import resources, state
-from ui.evidence import UnsafePath, describe_source, meta_parts, passage_for, read_raw_lines
+from ui.evidence import describe_source, meta_parts, passage_for, read_raw_lines
 from ui.jobs import BuildJob
 from ui.markup import answer_html, article_html, md_code, md_escape, meta_html, passage_html, raw_lines_html
 from ui.sidebar import build_outcome, build_progress
