@@ -16,7 +16,7 @@ from archive.markdown import lines_from_markdown
 from archive.read import Unreadable, read_text
 from archive.records import ArchiveScan, Article, SkippedFile
 from archive.split import BLANK_RUN_BOUNDARY, Segment, split_segments
-from archive_qa.errors import ArchiveNotFound
+from core.errors import ArchiveNotFound
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
            ".html": "html", ".htm": "html"}

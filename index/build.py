@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from archive.records import ArchiveScan, Article, SkippedFile
-from archive_qa.errors import ArchiveError, ArchiveNotFound, IndexCorrupt, IndexMismatch
+from core.errors import ArchiveError, ArchiveNotFound, IndexCorrupt, IndexMismatch
 from index import store
 from index.chunk import chunk_article
 from index.embed import Embedder, make_embedder, model_description

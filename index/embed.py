@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from archive_qa.errors import ModelUnavailable
+from core.errors import ModelUnavailable
 
 
 @runtime_checkable

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from archive.records import Article
-from archive_qa.errors import IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuery
+from core.errors import IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuery
 from index import store
 from index.embed import Embedder, make_embedder, model_description
 from index.lexical import LexicalIndex

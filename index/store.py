@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from archive.records import Article, Paragraph
-from archive_qa.errors import IndexCorrupt, IndexLocked, IndexMismatch
+from core.errors import IndexCorrupt, IndexLocked, IndexMismatch
 from index import chunk as chunking
 from index import normalize
 from index.records import Chunk

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from archive_qa.errors import ArchiveError
+from core.errors import ArchiveError
 from index.records import Hit
 from qa.citations import check_answer
 from qa.extractive import extractive_answer

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from archive_qa.errors import ArchiveError, IndexMissing
+from core.errors import ArchiveError, IndexMissing
 from qa.answer import FALLBACK_NOTE, answer_question
 from qa.citations import MARKER
 from qa.sources import RawFiles

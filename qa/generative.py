@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from archive_qa.errors import AnswererUnavailable
+from core.errors import AnswererUnavailable
 from index.records import Hit
 
 SYSTEM_PROMPT = (
@@ -140,7 +140,7 @@ class LocalChatModel(BaseChatModel):
 
 
 def local_gguf_file(settings) -> Path:
-    from archive_qa.settings import bundled_gguf_file
+    from core.settings import bundled_gguf_file
 
     chosen = settings.llm_model or bundled_gguf_file()
     if not chosen:

@@ -29,7 +29,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive_qa.settings import BUNDLED_ARCHIVE, load_settings  # noqa: E402
+from core.settings import BUNDLED_ARCHIVE, load_settings  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:

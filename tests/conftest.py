@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archive_qa.settings import BUNDLED_ARCHIVE, Settings
+from core.settings import BUNDLED_ARCHIVE, Settings
 
 
 @pytest.fixture

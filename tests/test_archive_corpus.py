@@ -8,7 +8,7 @@ import pytest
 
 from archive.load import scan_archive
 from archive_qa.cli import main
-from archive_qa.settings import BUNDLED_ARCHIVE
+from core.settings import BUNDLED_ARCHIVE
 
 # id: (title, paragraphs, headings, (first line, first words), (last line, last words), caption start)
 EXPECTED = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archive.load import scan_archive
-from archive_qa.settings import BUNDLED_ARCHIVE
+from core.settings import BUNDLED_ARCHIVE
 
 MESSY_ARCHIVE = Path(__file__).parent / "data" / "archive"
 _TAG = re.compile(r"<[^>]*>")

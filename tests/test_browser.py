@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from archive_qa.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive_qa.cli import main
-from archive_qa.settings import load_settings
+from core.settings import load_settings
 
 
 def test_help_does_not_import_heavy_libraries():
@@ -74,7 +74,7 @@ def test_a_passage_count_below_one_is_a_usage_error(flags, capsys):
 
 @pytest.mark.parametrize("bad", ["2024-13-45", "2024-02-30", "yesterday"])
 def test_an_impossible_date_is_refused_not_an_empty_result(bad):
-    from archive_qa.errors import InvalidQuery
+    from core.errors import InvalidQuery
     from index.search import _date_bound
 
     with pytest.raises(InvalidQuery):

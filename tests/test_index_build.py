@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from archive_qa.cli import main
-from archive_qa.errors import ArchiveNotFound, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
-from archive_qa.settings import PROJECT_ROOT, Settings
+from core.errors import ArchiveNotFound, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
+from core.settings import PROJECT_ROOT, Settings
 from index import build as build_module
 from index import store
 from index.build import archive_changed, build_index

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archive.records import Article, Paragraph
-from archive_qa.settings import BUNDLED_ARCHIVE, bundled_model_dir
+from core.settings import BUNDLED_ARCHIVE, bundled_model_dir
 from index.chunk import chunk_article, chunk_articles, split_sentences
 from index.embed import HashingEmbedder
 

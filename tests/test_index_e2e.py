@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from archive_qa.settings import BUNDLED_ARCHIVE, PROJECT_ROOT, Settings
+from core.settings import BUNDLED_ARCHIVE, PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archive_qa.errors import InvalidQuery
-from archive_qa.settings import Settings
+from core.errors import InvalidQuery
+from core.settings import Settings
 from index.build import build_index
 from index.normalize import lexical_tokens, skeleton, words
 from index.records import SearchFilters

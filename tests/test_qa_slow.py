@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archive_qa.cli import main
-from archive_qa.settings import BUNDLED_ARCHIVE, PROJECT_ROOT, load_settings
+from core.settings import BUNDLED_ARCHIVE, PROJECT_ROOT, load_settings
 from qa.answer import ABSTAIN_MESSAGE, FALLBACK_NOTE, answer_question
 from qa.sources import RawFiles
 

@@ -13,8 +13,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from archive_qa.errors import AnswererUnavailable
-from archive_qa.settings import load_settings
+from core.errors import AnswererUnavailable
+from core.settings import load_settings
 from index.records import Chunk, Hit, SearchFilters
 from qa.answer import ABSTAIN_MESSAGE, FALLBACK_NOTE, answer_question
 from qa.citations import check_answer, parse_markers

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from archive_qa.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from ui import resources
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")

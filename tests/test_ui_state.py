@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from archive_qa.errors import AnswererUnavailable, IndexLocked
-from archive_qa.settings import Settings
+from core.errors import AnswererUnavailable, IndexLocked
+from core.settings import Settings
 from qa.records import Answer
 from ui import state
 from ui.jobs import BuildJobs

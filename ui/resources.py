@@ -15,8 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from archive_qa.errors import ArchiveError, IndexCorrupt, IndexMismatch, IndexMissing
-from archive_qa.settings import Settings, load_settings
+from core.errors import ArchiveError, IndexCorrupt, IndexMismatch, IndexMissing
+from core.settings import Settings, load_settings
 from ui.jobs import BuildJob, BuildJobs
 from ui.state import AskOptions, ask_with_fallback
 

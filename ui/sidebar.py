@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from archive_qa.settings import Settings
+from core.settings import Settings
 from qa.answer import ANSWERERS
 from qa.render import answer_to_markdown
 from ui import resources, state

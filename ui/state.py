@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from archive_qa.errors import AnswererUnavailable
+from core.errors import AnswererUnavailable
 from index.records import Hit, SearchFilters
 from qa.records import Answer
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import streamlit as st
 
-from archive_qa.errors import ArchiveError
-from archive_qa.settings import Settings
+from core.errors import ArchiveError
+from core.settings import Settings
 from index.records import Hit
 from qa.answer import ABSTAIN_MESSAGE
 from qa.records import Answer, Citation

@@ -35,3 +35,7 @@ class AnswererUnavailable(ArchiveError):
 
 class InvalidQuery(ArchiveError):
     """A search option is malformed: an unknown ranking mode, a date that is not YYYY[-MM[-DD]]."""
+
+
+class InvalidSettings(ArchiveError):
+    """A settings file, variable or flag holds an unknown key or a value of the wrong kind."""

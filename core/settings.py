@@ -9,8 +9,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import InvalidSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_ARCHIVE = PROJECT_ROOT / "corpus"
@@ -133,9 +135,26 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     values: dict[str, Any] = {}
     path = config_file or (Path(os.environ["ARCHIVE_QA_CONFIG"]) if os.environ.get("ARCHIVE_QA_CONFIG") else None)
     if path is not None:
-        with open(path, "rb") as handle:
-            values.update(tomllib.load(handle))
-    env_settings = Settings()  # reads ARCHIVE_QA_* variables
-    merged = {**values, **env_settings.model_dump(exclude_unset=True)}
-    merged.update({key: value for key, value in overrides.items() if value is not None})
-    return Settings(**merged)
+        try:
+            with open(path, "rb") as handle:
+                values.update(tomllib.load(handle))
+        except OSError as error:
+            raise InvalidSettings(f"cannot read settings file {path}: {error.strerror or error}") from error
+        except tomllib.TOMLDecodeError as error:
+            raise InvalidSettings(f"settings file {path} is not valid TOML: {error}") from error
+    try:
+        env_settings = Settings()  # reads ARCHIVE_QA_* variables
+        merged = {**values, **env_settings.model_dump(exclude_unset=True)}
+        merged.update({key: value for key, value in overrides.items() if value is not None})
+        return Settings(**merged)
+    except ValidationError as error:
+        raise InvalidSettings(describe_validation_error(error)) from error
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming each refused setting and why: 'invalid setting: top_k: Input should be ...'."""
+    parts = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem.get("loc", ())) or "settings"
+        parts.append(f"{field}: {problem.get('msg', 'invalid')}")
+    return "invalid setting: " + "; ".join(parts)

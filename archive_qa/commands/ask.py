@@ -1,0 +1,39 @@
+"""`archive-qa ask`: answer a question with citations."""
+
+from __future__ import annotations
+
+import argparse
+
+from archive_qa.commands.common import add_common, add_filters, print_json, search_filters, settings_from
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("ask", help="answer a question with citations")
+    add_common(parser)
+    parser.add_argument("question")
+    add_filters(parser)
+    parser.add_argument("--answerer", choices=["extractive", "generative"], help="default: extractive")
+
+
+def run(args: argparse.Namespace) -> int:
+    from index.search import Searcher
+    from qa.answer import answer_question
+
+    settings = settings_from(args)
+    searcher = Searcher.open(settings)
+    answer = answer_question(
+        searcher,
+        args.question,
+        settings,
+        answerer=args.answerer or settings.answerer,
+        k=settings.top_k if args.k is None else args.k,
+        mode=args.mode or settings.search_mode,
+        filters=search_filters(args),
+    )
+    if args.json:
+        print_json(answer.to_json())
+    else:
+        from qa.render import answer_to_text
+
+        print(answer_to_text(answer))
+    return 0

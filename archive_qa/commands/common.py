@@ -1,0 +1,64 @@
+"""What every command shares: common flags, the settings they resolve to, JSON output, skipped-file reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+# Exit statuses: 0 ok, 1 error, 2 usage (argparse), 3 finished but some files were skipped.
+EXIT_ERROR = 1
+EXIT_SKIPPED = 3
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--archive", type=Path, help="archive folder (default: the bundled sample archive)")
+    parser.add_argument("--index", type=Path, help="index folder (default: one per archive under var/indexes/)")
+    parser.add_argument("--config", type=Path, help="TOML settings file (also: ARCHIVE_QA_CONFIG)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=positive_int, default=None, help="number of passages (default 5)")
+    parser.add_argument("--mode", choices=["dense", "bm25", "hybrid"], help="ranking (default hybrid)")
+    parser.add_argument("--source", metavar="GLOB", help="only sources matching this glob, e.g. '00[12]_*'")
+    parser.add_argument("--since", metavar="DATE", help="only articles dated on or after YYYY-MM-DD")
+    parser.add_argument("--until", metavar="DATE", help="only articles dated on or before YYYY-MM-DD")
+
+
+def settings_from(args: argparse.Namespace, **extra: Any):
+    from core.settings import load_settings
+
+    return load_settings(
+        config_file=args.config,
+        archive_dir=args.archive,
+        index_dir=args.index,
+        **extra,
+    )
+
+
+def print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def search_filters(args: argparse.Namespace):
+    from index.records import SearchFilters
+
+    return SearchFilters(source_glob=args.source, since=args.since, until=args.until)
+
+
+def report_skipped(skipped, warnings=()) -> None:
+    for item in skipped:
+        print(f"skipped {item.source}: {item.reason}", file=sys.stderr)
+    for item in warnings:
+        print(f"warning {item.source}: {item.reason}", file=sys.stderr)

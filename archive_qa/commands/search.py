@@ -1,0 +1,35 @@
+"""`archive-qa search`: ranked passages for a query."""
+
+from __future__ import annotations
+
+import argparse
+
+from archive_qa.commands.common import add_common, add_filters, print_json, search_filters, settings_from
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("search", help="ranked passages for a query")
+    add_common(parser)
+    parser.add_argument("query")
+    add_filters(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from index.search import Searcher
+
+    settings = settings_from(args)
+    searcher = Searcher.open(settings)
+    hits = searcher.search(args.query, k=settings.top_k if args.k is None else args.k,
+                           mode=args.mode or settings.search_mode, filters=search_filters(args))
+    if args.json:
+        print_json([hit.to_json() for hit in hits])
+        return 0
+    if not hits:
+        print("No passage matches.")
+    for hit in hits:
+        chunk = hit.chunk
+        print(f"{hit.rank}. [{hit.score:.4f}] {chunk.source}:{chunk.start_line}-{chunk.end_line}  {chunk.title}")
+        if hit.also_in:
+            print(f"   also in: {', '.join(hit.also_in)}")
+        print(f"   {chunk.text}\n")
+    return 0

@@ -1,0 +1,1 @@
+"""The ground floor: settings, domain errors, text and file primitives shared by every stage."""
