@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _module(args.command).run(args)
     except ArchiveError as error:
-        print(f"archive-qa {args.command}: {error}", file=sys.stderr)
+        print(f"archive-qa {args.command}: {error.one_line()}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`): not an error of ours.

@@ -1,8 +1,47 @@
-"""Domain errors. Library code raises these; the CLI and the app turn them into one clear line."""
+"""Domain errors. Library code raises these with data; the CLI and the app each render them once.
+
+An error carries its `reason` (what is wrong, one line), and where it applies the `index_dir` and the
+`fix`: the `archive-qa build` command that mends it, as data, so the CLI can print it shell-quoted and
+the app can offer it as a button. Nobody parses an error's text.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BuildCommand:
+    """The `archive-qa build` invocation that creates or repairs an index."""
+
+    archive_dir: Path
+    index_dir: Path
+    full: bool = False
+
+    def argv(self) -> list[str]:
+        argv = ["archive-qa", "build", "--archive", str(self.archive_dir), "--index", str(self.index_dir)]
+        return argv + (["--full"] if self.full else [])
+
+    def shell(self) -> str:
+        """The command as one line a shell runs as is."""
+        return shlex.join(self.argv())
 
 
 class ArchiveError(Exception):
     """Base class for every error archive-qa reports to a user."""
+
+    def __init__(self, reason: str, *, index_dir: Path | None = None, fix: BuildCommand | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.index_dir = index_dir
+        self.fix = fix
+
+    def one_line(self) -> str:
+        """The reason and, when there is one, the command that fixes it: what a terminal shows."""
+        reason = " ".join(self.reason.split())
+        return f"{reason}; fix it with: {self.fix.shell()}" if self.fix else reason
 
 
 class ArchiveNotFound(ArchiveError):
