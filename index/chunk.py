@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from archive.records import Article
+from core.text import split_sentences
 from index.records import Chunk
 
 # Bump whenever the chunks produced for an article change: an index built with older rules is refused.
@@ -35,36 +35,6 @@ class _Unit:
     end: int
     tokens: int
     heading: bool
-
-
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False, char_span=False)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text` (pysbd), surrounding whitespace excluded."""
-    if not text.strip():
-        return []
-    spans: list[tuple[int, int]] = []
-    position = 0
-    for segment in _segmenter().segment(text):
-        piece = segment.strip()
-        if not piece:
-            continue
-        start = text.find(piece, position)
-        if start < 0:  # pysbd altered the text; fall back to the whole remainder
-            rest = text[position:]
-            start = position + len(rest) - len(rest.lstrip())
-            end = len(text.rstrip())
-            if end > start:
-                spans.append((start, end))
-            return spans
-        spans.append((start, start + len(piece)))
-        position = start + len(piece)
-    return spans
 
 
 def _split_long(
@@ -91,7 +61,7 @@ def _units(article: Article, cost: Callable[[str], int], budget: int) -> list[_U
             stripped = text.strip()
             spans = [(text.find(stripped), text.find(stripped) + len(stripped))] if stripped else []
         else:
-            spans = split_sentences(text)
+            spans = [(sentence.start, sentence.end) for sentence in split_sentences(text)]
         for start, end in spans:
             tokens = cost(text[start:end])
             pieces = [(start, end)] if tokens <= budget else _split_long(text, start, end, budget, cost)

@@ -1,4 +1,4 @@
-"""The lexical index: BM25 (bm25s) over transliteration-tolerant tokens (see index.normalize).
+"""The lexical index: BM25 (bm25s) over transliteration-tolerant tokens (see core.text).
 
 bm25s saves its matrices as .npy (allow_pickle=False) and its vocabulary and parameters as JSON, so the
 saved folder holds no pickle; it is loaded with allow_pickle=False as well.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.normalize import lexical_tokens
+from core.text import lexical_tokens
 
 K1 = 1.2
 B = 0.75

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from archive.records import Article, Paragraph
+from core import text as core_text
 from core.errors import IndexCorrupt, IndexLocked, IndexMismatch
 from index import chunk as chunking
-from index import normalize
 from index.records import Chunk
 
 FORMAT_VERSION = 1
@@ -68,7 +68,7 @@ def chunker_config(settings) -> dict[str, int]:
         "max_tokens": settings.chunk_max_tokens,
         "target_tokens": settings.chunk_target_tokens,
         "overlap_sentences": settings.chunk_overlap_sentences,
-        "lexical_version": normalize.VERSION,
+        "lexical_version": core_text.VERSION,
     }
 
 

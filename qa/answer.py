@@ -11,9 +11,9 @@ from core.errors import ArchiveError
 from index.records import Hit
 from qa.citations import check_answer
 from qa.extractive import extractive_answer
+from qa.names import named_terms, unheld_names, unmatched_names
 from qa.records import Answer
 from qa.sources import RawFiles
-from qa.text import named_terms, unheld_names, unmatched_names
 
 ANSWERERS = ("extractive", "generative")
 ABSTAIN_MESSAGE = "The archive holds no passage that answers this question."

@@ -10,11 +10,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from core.text import split_sentences, terms
 from index.records import Hit
 from qa.extractive import cite, embed_texts
+from qa.names import unheld_names
 from qa.records import AnswerSentence, Citation
 from qa.sources import RawFiles
-from qa.text import content_tokens, numbers, split_sentences, token_overlap, unheld_names
+from qa.terms import numbers, token_overlap
 
 MARKER = re.compile(
     r"\[\s*(?:passages?|source|n)?\s*=?\s*(\d+(?:\s*(?:,|;|and|-|–)\s*\d+)*)\s*\]", re.IGNORECASE
@@ -92,7 +94,7 @@ def _split_valid(found: list[int], passage_count: int) -> tuple[tuple[int, ...],
 def check_support(claim: str, claim_vector: np.ndarray, evidence: Sequence[str], vectors: np.ndarray,
                   passage_text: str) -> Support:
     """Whether a passage supports a claim, and the passage sentence that supports it best."""
-    if not evidence or len(set(content_tokens(claim))) < MIN_CLAIM_TOKENS:
+    if not evidence or len(set(terms(claim))) < MIN_CLAIM_TOKENS:
         return Support(0.0, False, evidence[0] if evidence else "")
     cosines = np.clip(vectors @ claim_vector, 0.0, 1.0)
     per_sentence = [0.5 * float(c) + 0.5 * token_overlap(claim, s)

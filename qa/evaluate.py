@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from core.errors import ArchiveError, IndexMissing
+from core.text import fold
 from qa.answer import FALLBACK_NOTE, answer_question
 from qa.citations import MARKER
+from qa.names import unmatched_names
 from qa.sources import RawFiles
-from qa.text import fold, unmatched_names
 
 SWEEP = [round(0.15 + 0.025 * i, 3) for i in range(15)]  # candidate abstain thresholds, 0.15 to 0.50
 
@@ -49,7 +50,8 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
 
 def normalise(text: str) -> str:
     """Case, diacritics, punctuation and citation markers removed; words separated by single spaces."""
-    return " ".join(re.findall(r"[a-z0-9]+", fold(MARKER.sub(" ", text))))
+    folded = re.sub(r"'s\b", "", fold(MARKER.sub(" ", text))).replace("'", "")  # possessives, Kata'ib
+    return " ".join(re.findall(r"[a-z0-9]+", folded))
 
 
 def answer_matches(answer_text: str, acceptable: list[str]) -> bool:

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.text import split_sentences, terms
 from index.records import Hit
+from qa.cues import answer_type, cue_strength
 from qa.records import Answer, AnswerSentence, Citation
 from qa.sources import RawFiles
-from qa.text import TermMatcher, answer_type, content_tokens, cue_strength, jaccard, split_sentences
+from qa.terms import TermMatcher, jaccard
 
 # Weights of the sentence score; they sum to 1 before the small rank prior.
 DENSE_WEIGHT = 0.5
@@ -40,7 +42,7 @@ def passage_sentences(hits: Sequence[Hit]) -> list[Candidate]:
     found = []
     for index, hit in enumerate(hits):
         for sentence in split_sentences(hit.chunk.text):
-            if len(content_tokens(sentence.text)) >= MIN_CONTENT_TOKENS:
+            if len(terms(sentence.text)) >= MIN_CONTENT_TOKENS:
                 found.append(Candidate(index, sentence.text))
     return found
 

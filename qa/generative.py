@@ -61,7 +61,7 @@ def withhold_instructions(hits: Sequence[Hit]) -> tuple[list[Hit], int]:
     Escaping keeps such text inside its passage; withholding it also keeps it from being obeyed, and from
     "supporting" a claim that merely repeats it. Returns the passages and how many sentences were withheld.
     """
-    from qa.text import split_sentences
+    from core.text import split_sentences
 
     cleaned: list[Hit] = []
     withheld = 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.text import key_text
+from core.text import key_text
 
 ANCHOR = 32  # letters used to find a sentence's start and end when the whole sentence cannot be matched
 

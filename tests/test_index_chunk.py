@@ -9,7 +9,8 @@ import pytest
 
 from archive.records import Article, Paragraph
 from core.settings import BUNDLED_ARCHIVE, bundled_model_dir
-from index.chunk import chunk_article, chunk_articles, split_sentences
+from core.text import split_sentences
+from index.chunk import chunk_article, chunk_articles
 from index.embed import HashingEmbedder
 
 COUNT = HashingEmbedder().count_tokens
@@ -70,7 +71,8 @@ def assert_invariants(article: Article, chunks, raw_lines: list[str], count, max
     # Nothing is lost: every sentence of the article appears in some chunk.
     joined = " ".join(squash(c.text) for c in chunks)
     for paragraph in article.paragraphs:
-        for start, end in split_sentences(paragraph.text):
+        for sentence in split_sentences(paragraph.text):
+            start, end = sentence.start, sentence.end
             assert squash(paragraph.text[start:end]) in joined
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from core.errors import InvalidQuery
 from core.settings import Settings
+from core.text import lexical_tokens, skeleton, words
 from index.build import build_index
-from index.normalize import lexical_tokens, skeleton, words
 from index.records import SearchFilters
 from index.search import Searcher, fuse
 

@@ -15,16 +15,19 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from core.errors import AnswererUnavailable
 from core.settings import load_settings
+from core.text import split_sentences
+from core.text import terms as content_tokens
 from index.records import Chunk, Hit, SearchFilters
 from qa.answer import ABSTAIN_MESSAGE, FALLBACK_NOTE, answer_question
 from qa.citations import check_answer, parse_markers
+from qa.cues import answer_type, cue_strength
 from qa.evaluate import answer_matches, format_report, run_evaluation
 from qa.generative import INSTRUCTION_PLACEHOLDER
 from qa.records import Answer, AnswerSentence, Citation
 from qa.render import answer_to_markdown, answer_to_text
 from qa.retriever import ArchiveRetriever
 from qa.sources import RawFiles
-from qa.text import TermMatcher, answer_type, content_tokens, cue_strength, split_sentences
+from qa.terms import TermMatcher
 
 # ---- fakes --------------------------------------------------------------------------------------------------
 
@@ -438,7 +441,7 @@ def test_evaluation_reports_every_figure(searcher, settings, tmp_path, monkeypat
 
 
 def test_names_are_found_in_plain_questions_but_not_in_title_case_or_pronouns():
-    from qa.text import named_terms
+    from qa.names import named_terms
 
     assert named_terms("What is Rami Abdul Rahman's role?") == ["Rami Abdul Rahman's"]
     assert named_terms("Who is Hajj Kamil?") == ["Hajj Kamil?"]
