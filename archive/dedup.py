@@ -2,13 +2,20 @@
 
 datasketch's MinHashLSH proposes candidate pairs; a pair joins a group when its estimated Jaccard
 similarity reaches the threshold. Groups are ordered so that the first article is the one to show.
+
+For an index that is updated file by file, `signature` and `band_keys` expose the same sketch and LSH
+banding as plain numbers, so the index can keep them in its tables and find the candidates of a new
+article with one lookup instead of re-sketching the whole archive.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from archive.records import Article
@@ -33,9 +40,42 @@ def _signature(article: Article) -> MinHash:
     return minhash
 
 
+def signature(article: Article) -> np.ndarray:
+    """The MinHash hash values of an article (uint64, NUM_PERM of them), as `near_duplicate_groups` uses."""
+    return np.asarray(_signature(article).hashvalues, dtype=np.uint64)
+
+
+@lru_cache(maxsize=8)
+def _bands(threshold: float) -> tuple[int, int]:
+    """(bands, rows per band) datasketch chooses for this threshold."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def band_keys(hashvalues: np.ndarray, threshold: float) -> list[int]:
+    """One signed 64-bit key per LSH band: two articles are candidates when any band's keys are equal."""
+    bands, rows = _bands(threshold)
+    keys = []
+    for band in range(bands):
+        data = np.ascontiguousarray(hashvalues[band * rows : (band + 1) * rows], dtype=np.uint64).tobytes()
+        digest = hashlib.blake2b(bytes([band]) + data, digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return keys
+
+
+def similarity(first: np.ndarray, second: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures (as MinHash.jaccard computes it)."""
+    return float(np.count_nonzero(first == second)) / len(first)
+
+
+def show_first_key(body_chars: int, date: str, order: int) -> tuple:
+    """Sort key of a group member: longest body first, then the earliest date, then archive order."""
+    return (-body_chars, date or "9999-99-99", order)
+
+
 def _show_first(article: Article, order: int) -> tuple:
     """Longest body first (the most complete copy), then the earliest date, then archive order."""
-    return (-len(article.body), article.date or "9999-99-99", order)
+    return show_first_key(len(article.body), article.date, order)
 
 
 def near_duplicate_groups(articles: Sequence[Article], threshold: float = 0.7) -> tuple[tuple[str, ...], ...]:

@@ -5,7 +5,6 @@ A bad file never stops the scan: it is skipped with a reason, and every other fi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from archive.clean import Hints, clean_segment, to_article
@@ -13,9 +12,10 @@ from archive.dedup import near_duplicate_groups
 from archive.html import lines_from_html
 from archive.lines import lines_from_text
 from archive.markdown import lines_from_markdown
-from archive.read import Unreadable, read_text
+from core.files import Unreadable, read_text
 from archive.records import ArchiveScan, Article, SkippedFile
 from archive.split import BLANK_RUN_BOUNDARY, Segment, split_segments
+from archive.walk import walk_archive
 from core.errors import ArchiveNotFound
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
@@ -52,52 +52,8 @@ def articles_from_text(text: str, source: str, file_format: str = "text") -> tup
     return articles, warning
 
 
-def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[SkippedFile]]:
-    """Files under `root` as (relative path, path), hidden entries ignored, unsafe symlinks skipped."""
-    real_root = root.resolve()
-    files: list[tuple[str, Path]] = []
-    skipped: list[SkippedFile] = []
-
-    def visit(directory: Path, prefix: str) -> None:
-        try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-        except OSError as error:
-            reason = f"cannot list folder: {error.strerror or error}"
-            skipped.append(SkippedFile(prefix.rstrip("/") or ".", reason))
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            relative = f"{prefix}{entry.name}"
-            path = Path(entry.path)
-            try:
-                if entry.is_symlink():
-                    try:
-                        target = path.resolve(strict=True)
-                    except (OSError, RuntimeError):
-                        skipped.append(SkippedFile(relative, "broken symlink"))
-                        continue
-                    if not target.is_relative_to(real_root):
-                        skipped.append(SkippedFile(relative, "symlink points outside the archive"))
-                        continue
-                    if target.is_dir():
-                        continue  # its files are read where they really are; following it could loop
-                if entry.is_dir(follow_symlinks=False):
-                    visit(path, f"{relative}/")
-                elif entry.is_file():
-                    files.append((relative, path))
-                else:
-                    skipped.append(SkippedFile(relative, "not a regular file"))
-            except OSError as error:
-                skipped.append(SkippedFile(relative, f"cannot read file: {error.strerror or error}"))
-
-    visit(root, "")
-    files.sort(key=lambda item: item[0])
-    return files, skipped
-
-
-def _read_one(path: Path, source: str, max_file_bytes: int) -> tuple[list[Article], str, str]:
-    """(articles, skip reason, warning) for one file."""
+def read_articles(path: Path, source: str, max_file_bytes: int) -> tuple[list[Article], str, str]:
+    """(articles, skip reason, warning) for one file: the unit of work of a scan and of an index build."""
     file_format = FORMATS.get(path.suffix.lower())
     if file_format is None:
         kind = path.suffix.lower() or "(no extension)"
@@ -123,11 +79,13 @@ def scan_archive(archive_dir: Path, *, max_file_bytes: int = 20_000_000,
         raise ArchiveNotFound(f"archive folder not found: {root}")
     if not root.is_dir():
         raise ArchiveNotFound(f"archive path is not a folder: {root}")
-    files, skipped = _walk(root)
+    walked = walk_archive(root)
+    skipped = list(walked.skipped)
     articles: list[Article] = []
     warnings: list[SkippedFile] = []
-    for source, path in files:
-        found, reason, warning = _read_one(path, source, max_file_bytes)
+    for file in walked.files:
+        source = file.source
+        found, reason, warning = read_articles(file.path, source, max_file_bytes)
         articles.extend(found)
         if reason:
             skipped.append(SkippedFile(source, reason))
