@@ -8,9 +8,10 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -80,10 +81,63 @@ def _model_dim(path: Path) -> int | None:
     return dim
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model loaded from a local folder, on the CPU, with no network."""
+TORCH_BACKEND = "torch"
+ONNX_BACKENDS = ("onnx", "onnx-int8")
+QUERY_CACHE_SIZE = 256  # one `ask` embeds its question up to three times (search, evidence, sentence scores)
 
-    def __init__(self, model_dir: str | Path, *, batch_size: int = 32) -> None:
+
+def length_sorted_batches(texts: Sequence[str], batch_size: int) -> list[list[int]]:
+    """Indexes of `texts` in batches of similar length, longest first.
+
+    A batch is padded to its longest text, so mixing a 20-token sentence with a 256-token chunk makes the
+    model compute 236 tokens of padding; sorting first keeps padding small. Callers restore the order.
+    """
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    size = max(1, batch_size)
+    return [order[start : start + size] for start in range(0, len(order), size)]
+
+
+def encode_length_sorted(
+    encode: Callable[[list[str]], np.ndarray], texts: Sequence[str], batch_size: int, dim: int
+) -> np.ndarray:
+    """`encode` applied batch by batch in length order, rows returned in the order of `texts`."""
+    result = np.zeros((len(texts), dim), dtype=np.float32)
+    for batch in length_sorted_batches(texts, batch_size):
+        result[batch] = np.asarray(encode([texts[i] for i in batch]), dtype=np.float32)
+    return result
+
+
+def embedder_name(base_name: str, backend: str, quantisation: str | None = None) -> str:
+    """The name recorded in the index manifest for vectors made by `backend`.
+
+    torch and ONNX fp32 give the same vectors (max abs difference ~1e-7, docs/BENCHMARKS.md), so they share
+    the model's name and switching between them needs no rebuild. int8 vectors differ (cosine ~0.99 to fp32)
+    and differ again between quantisation configs, so they carry the config in the name: an index built
+    with one is refused by a searcher using another, with a rebuild as the fix.
+    """
+    if backend == "onnx-int8":
+        from index.onnx_backend import quantisation_for_cpu
+
+        return f"{base_name}+int8-{quantisation or quantisation_for_cpu()}"
+    return base_name
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder, on the CPU, with no network.
+
+    backend "torch" runs the PyTorch weights; "onnx" and "onnx-int8" run an ONNX Runtime graph exported
+    from the same folder on first use and cached under `cache_dir` (index.onnx_backend).
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        batch_size: int = 32,
+        backend: str = TORCH_BACKEND,
+        cache_dir: str | Path | None = None,
+        threads: int | None = None,
+    ) -> None:
         path = Path(model_dir).expanduser()
         if not path.is_dir():
             raise ModelUnavailable(
@@ -92,18 +146,13 @@ class SentenceTransformerEmbedder:
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as error:
-            raise ModelUnavailable(
-                f"sentence-transformers is not installed ({error}): pip install -e ."
-            ) from error
-        try:
-            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        except Exception as error:  # the library raises many kinds; all mean "cannot load"
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ModelUnavailable(f"cannot load the embedding model from {path}: {reason}") from error
-        self.name = model_identity(path)[0]
+        from index.onnx_backend import physical_cores, quantisation_for_cpu
+
+        self.threads = threads or physical_cores()
+        self.backend = backend
+        self.quantisation = quantisation_for_cpu() if backend == "onnx-int8" else None
+        self.model = _load_model(path, backend, self.quantisation, cache_dir, self.threads)
+        self.name = embedder_name(model_identity(path)[0], backend, self.quantisation)
         get_dim = (
             getattr(self.model, "get_embedding_dimension", None)
             or self.model.get_sentence_embedding_dimension
@@ -112,27 +161,72 @@ class SentenceTransformerEmbedder:
         self.max_tokens = int(self.model.max_seq_length)
         self.batch_size = batch_size
         self._lock = threading.Lock()  # a fast tokenizer raises "Already borrowed" if two threads share it
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts,
+            batch_size=len(texts),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            vectors = self.model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = encode_length_sorted(self._encode, list(texts), self.batch_size, self.dim)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        with self._lock:
+            cached = self._queries.get(text)
+            if cached is not None:
+                self._queries.move_to_end(text)
+                return cached.copy()
+        vector = self.embed_documents([text])[0]
+        with self._lock:
+            self._queries[text] = vector.copy()
+            if len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector
 
     def count_tokens(self, text: str) -> int:
         with self._lock:
             encoded = self.model.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)
         return len(encoded["input_ids"])
+
+
+def _load_model(
+    path: Path, backend: str, quantisation: str | None, cache_dir: str | Path | None, threads: int
+) -> Any:
+    """The SentenceTransformer for `backend`; an ONNX variant is exported into `cache_dir` first if needed."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as error:
+        raise ModelUnavailable(f"sentence-transformers is not installed ({error}): pip install -e .") from error
+    try:
+        if backend == TORCH_BACKEND:
+            import torch
+
+            torch.set_num_threads(threads)  # one per physical core; SMT siblings only add contention
+            return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        from index import onnx_backend
+
+        variant = onnx_backend.OnnxVariant(quantisation)
+        folder = onnx_backend.ensure_export(path, cache_dir or path.parent / "onnx-cache", variant)
+        kwargs = {"file_name": variant.file_name, "provider": "CPUExecutionProvider",
+                  "session_options": onnx_backend.session_options(threads)}
+        return SentenceTransformer(str(folder), backend="onnx", device="cpu", local_files_only=True,
+                                   model_kwargs=kwargs)
+    except ImportError as error:
+        raise ModelUnavailable(
+            f"the {backend} embedding backend needs optimum-onnx[onnxruntime] ({error}): pip install -e ."
+        ) from error
+    except Exception as error:  # the libraries raise many kinds; all mean "cannot load"
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelUnavailable(f"cannot load the embedding model from {path} ({backend}): {reason}") from error
 
 
 _FEATURE_WORD = re.compile(r"\w+")
@@ -182,11 +276,17 @@ def model_description(settings) -> tuple[str, int | None]:
     if settings.embedding_backend == "hashing":
         embedder = HashingEmbedder()
         return embedder.name, embedder.dim
-    return model_identity(settings.embedding_model)
+    name, dim = model_identity(settings.embedding_model)
+    return embedder_name(name, settings.embedding_backend), dim
 
 
 def make_embedder(settings) -> Embedder:
     """The embedder the settings ask for; loading failures raise ModelUnavailable."""
     if settings.embedding_backend == "hashing":
         return HashingEmbedder()
-    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size)
+    return SentenceTransformerEmbedder(
+        settings.embedding_model,
+        batch_size=settings.embed_batch_size,
+        backend=settings.embedding_backend,
+        cache_dir=settings.model_cache_dir,
+    )
