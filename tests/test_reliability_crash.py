@@ -5,6 +5,7 @@ Black-box: the CLI in subprocesses (hashing embedder), the index folder seen onl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -97,8 +98,8 @@ def _port_closed(port: int) -> bool:
 ])
 def test_serve_stops_as_a_whole(tmp_path, target, signum):
     server, port = _start_serve(tmp_path)
+    children = [child.pid for child in psutil.Process(server.pid).children(recursive=True)]
     try:
-        children = [child.pid for child in psutil.Process(server.pid).children(recursive=True)]
         assert children, "serve runs the app in a child process"
         victim = server.pid if target == "parent" else children[0]
         os.kill(victim, signum)
@@ -109,9 +110,145 @@ def test_serve_stops_as_a_whole(tmp_path, target, signum):
         if signum != signal.SIGKILL:
             assert server.returncode == 0, "a requested stop is a clean exit"
     finally:
-        for pid in [server.pid, *_alive([c.pid for c in psutil.Process().children(recursive=True)])]:
-            try:
+        for pid in _alive([server.pid, *children]):  # only what this test started
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         server.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- a build killed anywhere harms nothing
+
+
+def archive_paragraphs() -> list[str]:
+    paragraphs = []
+    for path in sorted(BUNDLED_ARCHIVE.glob("*.txt")):
+        parts = path.read_text(encoding="utf-8").split("\n\n")
+        paragraphs += [part.strip() for part in parts if len(part.strip()) > 80]
+    return paragraphs
+
+
+def write_archive(folder: Path, count: int, *, seed: int = 0, start: int = 0) -> None:
+    """`count` distinct news-like files: sample paragraphs, each with a name unique to the file."""
+    import random
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paragraphs = archive_paragraphs()
+    for number in range(start, start + count):
+        rng = random.Random(seed * 100_003 + number)
+        name = f"Zorvan{number:04d}q{seed}"
+        body = "\n\n".join(f"{name} reported: {text}" for text in rng.sample(paragraphs, k=6))
+        (folder / f"a{number:04d}.txt").write_text(f"Dispatch {number} about {name}\n\n{body}\n", encoding="utf-8")
+
+
+def signature(index: Path, archive: Path) -> list:
+    """Everything a user sees from the index for a few queries in every mode: what must not change."""
+    from core.settings import Settings
+    from index.search import Searcher
+
+    settings = Settings(embedding_backend="hashing", archive_dir=archive, index_dir=index)
+    searcher = Searcher.open(settings)
+    return [
+        [json.dumps(hit.to_json(), sort_keys=True) for hit in searcher.search(query, k=8, mode=mode)]
+        for query in QUERIES for mode in ("dense", "bm25", "hybrid")
+    ]
+
+
+def run_build(archive: Path, index: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*cli(), "build", "--archive", str(archive), "--index", str(index), "--quiet", *extra],
+                          env=clean_env(), capture_output=True, text=True, timeout=300)
+
+
+def _paths(index: Path) -> set[str]:
+    found = set()
+    for folder, subfolders, names in os.walk(index):
+        for name in subfolders + names:
+            found.add(os.path.relpath(os.path.join(folder, name), index))
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def kill_build(archive: Path, index: Path, *, after: float | None = None, new_paths: int | None = None,
+               extra: tuple[str, ...] = ()) -> dict:
+    """Start a build and SIGKILL it `after` seconds, or once `new_paths` new paths appeared under the index."""
+    before = _paths(index)
+    started = time.monotonic()
+    build = subprocess.Popen([*cli(), "build", "--archive", str(archive), "--index", str(index), "--quiet", *extra],
+                             env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen: set[str] = set()
+    while build.poll() is None:
+        if after is not None and time.monotonic() - started >= after:
+            break
+        if new_paths is not None:
+            seen |= _paths(index) - before
+            if len(seen) >= new_paths:
+                break
+        time.sleep(0.002 if new_paths is not None else 0.01)
+    workers = _descendants(build.pid)
+    finished = build.poll() is not None
+    if not finished:
+        build.kill()
+    build.wait()
+    assert not finished or build.returncode == 0, f"a build not killed failed: {build.stderr.read().decode()}"
+    leftover = _wait_gone(workers, timeout=15)
+    assert leftover == [], f"killing the build left its worker processes {leftover} running"
+    return {"at_s": round(time.monotonic() - started, 3), "finished": finished,
+            "new_paths": len(_paths(index) - before), "stderr": build.stderr.read().decode()[-300:]}
+
+
+def test_build_killed_at_20_points_leaves_old_index_serving(tmp_path):
+    old_archive, new_archive, index = tmp_path / "old", tmp_path / "new", tmp_path / "index"
+    write_archive(old_archive, 120, seed=0)
+    shutil.copytree(old_archive, new_archive)
+    for path in sorted(new_archive.iterdir())[:30]:  # 30 edited, 15 removed, 30 added
+        path.unlink()
+    write_archive(new_archive, 15, seed=1, start=0)
+    write_archive(new_archive, 30, seed=1, start=200)
+
+    pristine = tmp_path / "pristine"
+    assert run_build(old_archive, pristine).returncode == 0
+    old = signature(pristine, new_archive)
+
+    def fresh_old_index() -> None:  # a copy of the old index folder (cheaper than building it again)
+        shutil.rmtree(index, ignore_errors=True)
+        shutil.copytree(pristine, index, symlinks=True)
+
+    fresh_old_index()
+    assert signature(index, new_archive) == old, "a copied index folder serves as the original"
+    started = time.monotonic()
+    assert run_build(new_archive, index, "--full").returncode == 0
+    duration = time.monotonic() - started
+    new = signature(index, new_archive)
+    assert new != old
+    fresh_old_index()
+
+    # 14 kills at fractions of a measured build (the first ~third of it is interpreter start-up), and
+    # 6 at the k-th new path appearing under the index folder (the writing and swapping stages).
+    plans = [{"after": duration * (0.25 + 0.055 * i)} for i in range(14)]
+    plans += [{"new_paths": k} for k in (1, 2, 3, 4, 6, 9)]
+    outcomes = []
+    for number, plan in enumerate(plans):
+        extra = ("--full",) if number % 2 else ()
+        outcome = kill_build(new_archive, index, extra=extra, **plan)
+        served = signature(index, new_archive)
+        assert served in (old, new), f"kill {number} ({outcome}) left an index that answers neither old nor new"
+        outcome["serves"] = "old" if served == old else "new"
+        outcomes.append(outcome)
+        if served == new or number % 5 == 4:  # the next build succeeds; then start again from the old index
+            finished = run_build(new_archive, index)
+            assert finished.returncode == 0, finished.stderr
+            assert signature(index, new_archive) == new
+            fresh_old_index()
+    print(f"\nfull build {duration:.2f}s; kills:")
+    for number, outcome in enumerate(outcomes):
+        print(f"  {number:2d} at {outcome['at_s']:.3f}s new paths {outcome['new_paths']:2d} "
+              f"finished={outcome['finished']} serves {outcome['serves']}")
+    killed = [outcome for outcome in outcomes if not outcome["finished"]]
+    assert len(killed) >= 15, "most kill points land before the build ends"
+    assert any(outcome["new_paths"] for outcome in killed), "some kills land while the new build is being written"
+    assert sum(outcome["serves"] == "old" for outcome in killed) >= 12
