@@ -22,6 +22,8 @@ COMMAND_MODULES = {
     "ask": "ask",
     "eval": "evaluate",
     "serve": "serve",
+    "mentions": "mentions",
+    "watch": "watch",
 }
 
 

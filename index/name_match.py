@@ -1,0 +1,195 @@
+"""Finding a name in a text in every spelling the index folds together. Pure: no I/O, no index.
+
+A text is split into words with the project's one tokeniser (core.text), and a run of words is a mention
+when its consonant skeletons, joined, equal the name's ("Hizb Allah", "Hizbullah" and "Hezbollah" all
+give "hzbl").
+
+Skeletons are lossy, so two guards keep look-alikes out: a name typed capitalised only matches capitalised
+text ("homes" is not "Hamas"), and a short skeleton (under four letters) also needs the same number of
+vowel groups ("Homs" is not "Hamas"). A name written "X al-Y" ("Harakat al-Nujaba") is also found by its
+definite short form "al-Y" ("al-Nujaba", "Nujaba"), as the Arabic construct is usually shortened; other
+short forms are asked for with `aliases`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from core.text import ARABIC_ARTICLES, SKELETON_MARK, glued_article_rest, skeleton, split_words, stem
+
+_DASH_CHARS = "-‐‑‒–—―−"
+_APOSTROPHE_CHARS = "'’‘`´ʼʻ′ʹʾʿ"
+# A word as the index reads one: letters/digits joined by apostrophes or dashes ("al-Nujaba", "Kata'ib").
+_TOKEN = re.compile(rf"[^\W_]+(?:[{re.escape(_APOSTROPHE_CHARS + _DASH_CHARS)}][^\W_]+)*")
+_DASHES = re.compile(rf"[{re.escape(_DASH_CHARS)}]")
+_POSSESSIVE = re.compile(rf"[{re.escape(_APOSTROPHE_CHARS)}][sS]$")
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+SHORT_SKELETON = 4  # skeletons shorter than this also compare their vowel groups
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One content word of a paragraph: its skeleton(s), how it was written, and its place in the text."""
+
+    skeleton: str
+    rest: str  # skeleton without a glued article ('Albukamal' -> 'bkml'), or ""
+    capitalised: bool
+    vowels: int
+    start: int  # character span in the paragraph, article prefix included ("al-Nujaba")
+    end: int
+
+
+@dataclass(frozen=True)
+class NameForm:
+    """One way of writing the name that is searched for: the full name, its short form, or an alias."""
+
+    text: str
+    target: str  # the skeletons of its words, joined
+    vowels: int
+    capitalised: bool
+    words: int
+    tokens: tuple[str, ...]  # lexical tokens whose postings hold every chunk that can contain it
+
+    def matches_run(self, pieces: Sequence[_Piece]) -> bool:
+        if self.capitalised and not pieces[0].capitalised:
+            return False
+        return not (len(self.target) < SHORT_SKELETON and sum(piece.vowels for piece in pieces) != self.vowels)
+
+
+# ---------------------------------------------------------------- words with offsets
+
+
+@lru_cache(maxsize=200_000)
+def _token_parts(token: str) -> tuple[tuple[int, int, tuple[tuple[str, bool], ...], bool], ...]:
+    """The dash-separated parts of one token: (start, end, content words, is an article only)."""
+    parts = []
+    position = 0
+    for piece in [*_DASHES.split(token)]:
+        start, end = position, position + len(piece)
+        position = end + 1
+        possessive = _POSSESSIVE.search(piece)
+        if possessive:  # "Hamas's": the spelling is "Hamas"
+            end -= len(possessive.group())
+        words = split_words(piece)
+        content = tuple((word.text, word.capitalised) for word in words if not word.stop)
+        parts.append((start, end, content, not words and piece.casefold() in ARABIC_ARTICLES))
+    return tuple(parts)
+
+
+@lru_cache(maxsize=200_000)
+def _word_shape(word: str, capitalised: bool) -> tuple[str, str, int]:
+    rest = glued_article_rest(word, capitalised)
+    return skeleton(word), skeleton(rest) if rest else "", len(_VOWEL_GROUPS.findall(word))
+
+
+def _pieces(text: str) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    for match in _TOKEN.finditer(text):
+        article_start = None
+        for start, end, content, is_article in _token_parts(match.group()):
+            if is_article:
+                article_start = start if article_start is None else article_start
+                continue
+            begin = match.start() + (article_start if article_start is not None else start)
+            article_start = None
+            for word, capitalised in content:
+                shape, rest, vowels = _word_shape(word, capitalised)
+                pieces.append(_Piece(shape, rest, capitalised, vowels, begin, match.start() + end))
+    return pieces
+
+
+def _spelling(text: str, start: int, end: int) -> str:
+    closing = end < len(text) and text[end] in _APOSTROPHE_CHARS
+    if closing and text[end - 1] not in "sS" and (end + 1 == len(text) or not text[end + 1].isalnum()):
+        end += 1  # "Nujaba'" keeps its final apostrophe (a hamza); "Hamas' leader" is a possessive
+    return " ".join(text[start:end].split())
+
+
+def find_in_text(text: str, forms: Sequence[NameForm]) -> list[tuple[int, int, str]]:
+    """Character spans and spellings of the mentions of any form in `text`; longer forms win."""
+    pieces = _pieces(text)
+    found: list[tuple[int, int, str]] = []
+    index = 0
+    while index < len(pieces):
+        width = _match_at(pieces, index, forms)
+        if width:
+            start, end = pieces[index].start, pieces[index + width - 1].end
+            found.append((start, end, _spelling(text, start, end)))
+            index += width
+        else:
+            index += 1
+    return found
+
+
+def _match_at(pieces: Sequence[_Piece], index: int, forms: Sequence[NameForm]) -> int:
+    """Number of pieces from `index` that spell one of `forms` (tried longest first), or 0."""
+    first = pieces[index]
+    for form in forms:
+        for head in (first.skeleton, first.rest):
+            if not head or not form.target.startswith(head):
+                continue
+            joined, width = head, 1
+            while True:
+                if joined == form.target:
+                    if form.matches_run(pieces[index:index + width]):
+                        return width
+                    break
+                if width > form.words or index + width >= len(pieces):
+                    break
+                following = pieces[index + width].skeleton
+                if not following or not form.target.startswith(joined + following, 0):
+                    break
+                joined, width = joined + following, width + 1
+    return 0
+
+
+# ---------------------------------------------------------------- the forms of a name
+
+
+def _form(text: str) -> NameForm | None:
+    words = [(word.text, word.capitalised) for word in split_words(text) if not word.stop]
+    if not words:
+        return None
+    shapes = [_word_shape(word, capitalised) for word, capitalised in words]
+    target = "".join(shape for shape, _, _ in shapes)
+    if not target:
+        return None
+    tokens = tuple(SKELETON_MARK + shape for shape, _, _ in shapes if len(shape) >= 2)
+    return NameForm(
+        text=text,
+        target=target,
+        vowels=sum(vowels for _, _, vowels in shapes),
+        capitalised=words[0][1],
+        words=len(words),
+        tokens=tokens or tuple(stem(word) for word, _ in words),
+    )
+
+
+def short_form(name: str) -> str | None:
+    """'Harakat al-Nujaba' -> 'al-Nujaba': the part from the last Arabic article on, if words precede it."""
+    tokens = name.split()
+    for position in range(len(tokens) - 1, 0, -1):
+        head = _DASHES.split(tokens[position])[0].casefold()
+        if head in ARABIC_ARTICLES and tokens[position].casefold() != head:
+            return " ".join(tokens[position:])
+        if tokens[position].casefold() in ARABIC_ARTICLES and position + 1 < len(tokens):
+            return " ".join(tokens[position:])
+    return None
+
+
+def name_forms(name: str, aliases: Iterable[str] = ()) -> tuple[NameForm, ...]:
+    """The forms searched for, longest skeleton first so a full name wins over its short form."""
+    texts = [name]
+    short = short_form(name)
+    if short:
+        texts.append(short)
+    texts.extend(alias for alias in aliases if alias.strip())
+    forms: dict[str, NameForm] = {}
+    for text in texts:
+        form = _form(text)
+        if form is not None and form.target not in forms:
+            forms[form.target] = form
+    return tuple(sorted(forms.values(), key=lambda form: (-len(form.target), form.text)))
