@@ -16,6 +16,7 @@ Pure functions: no I/O, no models (pysbd is a rule-based splitter).
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,11 +58,18 @@ class Sentence:
     end: int
 
 
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd  # imported on first use: it is slow to import
+_THREAD = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False, char_span=False)
+
+def _segmenter():
+    """This thread's pysbd splitter. A Segmenter keeps the text it is splitting on itself (`original_text`),
+    so one instance shared by threads (app sessions, test workers) mixed their sentences up: one per thread."""
+    segmenter = getattr(_THREAD, "segmenter", None)
+    if segmenter is None:
+        import pysbd  # imported on first use: it is slow to import
+
+        segmenter = _THREAD.segmenter = pysbd.Segmenter(language="en", clean=False, char_span=False)
+    return segmenter
 
 
 def split_sentences(text: str) -> list[Sentence]:
