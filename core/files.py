@@ -1,7 +1,11 @@
-"""Reading one raw file: size limit before reading, binary detection, robust decoding.
+"""Raw archive files, read one way everywhere: the scan, the checksums, citation narrowing, the app's raw view.
 
-Every problem comes back as an `Unreadable` with a reason a user understands; nothing here raises for
-a bad file.
+- `read_text`: size limit before reading, binary detection, robust decoding; every problem comes back as an
+  `Unreadable` with a reason a user understands (nothing here raises for a bad file).
+- `split_lines` / `read_lines`: lines as `sed -n` counts them, from that same decoding, so a citation is
+  checked against the text that produced it.
+- `safe_source_path`: the one guard that keeps every read inside the archive folder.
+- `LineLocator`: where a piece of extracted text sits in raw lines (letters and digits compared, case folded).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import charset_normalizer
+
+from core.text import key_text
 
 BINARY_SAMPLE = 8192  # bytes looked at to tell text from binary
 CONTROL_RATIO = 0.10  # more control characters than this in the sample: binary
@@ -113,3 +119,99 @@ def read_text(path: Path, max_bytes: int) -> Decoded | Unreadable:
     if looks_binary(data):
         return Unreadable("binary file, not text")
     return decode(data)
+
+
+# ---- lines as sed counts them ----------------------------------------------------------------------------
+
+def split_lines(text: str) -> list[str]:
+    """Split like `sed` does: on "\\n" only (a stray "\\r" is no line end), one trailing "\\r" dropped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def read_lines(path: Path, max_bytes: int = 10**9) -> list[str] | Unreadable:
+    """The lines of a raw file (index 0 is line 1), decoded exactly as the archive scan decodes it."""
+    decoded = read_text(path, max_bytes)
+    return decoded if isinstance(decoded, Unreadable) else split_lines(decoded.text)
+
+
+# ---- the path guard --------------------------------------------------------------------------------------
+
+class UnsafePath(ValueError):
+    """A source path that would read something outside the archive folder."""
+
+
+def safe_source_path(archive_dir: Path | str, source: str) -> Path:
+    """The file `source` names inside `archive_dir`, resolved; refuses anything that leaves the archive.
+
+    Absolute paths, `..` escapes and symlinks (of the file or of a folder on the way) that point
+    outside the archive raise `UnsafePath`, as does a path that is not a regular file.
+    """
+    if not source or "\x00" in source:
+        raise UnsafePath(f"not a file path: {source!r}")
+    root = Path(archive_dir).resolve()
+    relative = Path(source)
+    if relative.is_absolute():
+        raise UnsafePath(f"{source} is an absolute path, not a file of the archive")
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root):
+        raise UnsafePath(f"{source} points outside the archive")
+    if not resolved.is_file():
+        raise UnsafePath(f"{source} is not a file of the archive")
+    return resolved
+
+
+# ---- locating extracted text in raw lines ----------------------------------------------------------------
+
+ANCHOR = 32  # keyed characters matched at each end of a text that does not match whole
+
+
+class LineLocator:
+    """Finds pieces of text in a stream of raw text, each character tagged with its raw line.
+
+    Texts are compared by `key_text` (letters and digits, case and diacritics folded), so whitespace,
+    markup entities and punctuation that cleaning or extraction changed do not stop a match. When the
+    whole text is not found (a few characters altered in the middle), its two ends are matched instead.
+    """
+
+    def __init__(self, pieces: list[tuple[str, int]]):
+        keyed: list[str] = []
+        owners: list[int] = []
+        for text, line in pieces:
+            key = key_text(text)
+            keyed.append(key)
+            owners.extend([line] * len(key))
+        self.stream = "".join(keyed)
+        self.owners = owners
+
+    @classmethod
+    def from_lines(cls, lines: list[str], first: int = 1, last: int | None = None) -> LineLocator:
+        """A locator over lines `first`..`last` (1-based, inclusive) of a file's lines."""
+        last = len(lines) if last is None else min(last, len(lines))
+        return cls([(lines[number - 1], number) for number in range(max(first, 1), last + 1)])
+
+    def find(self, text: str, start: int = 0) -> tuple[int, int] | None:
+        """Stream offsets [begin, end] (inclusive) of `text` at or after `start`, or None."""
+        wanted = key_text(text)
+        if not wanted:
+            return None
+        at = self.stream.find(wanted, start)
+        if at >= 0:
+            return at, at + len(wanted) - 1
+        head, tail = wanted[:ANCHOR], wanted[-ANCHOR:]
+        begin = self.stream.find(head, start)
+        end = self.stream.find(tail, max(begin, 0)) if begin >= 0 else -1
+        if begin < 0 or end < 0:
+            return None
+        return begin, end + len(tail) - 1
+
+    def lines_of(self, offsets: tuple[int, int]) -> tuple[int, int]:
+        """The raw lines (first, last) that stream offsets [begin, end] fall on."""
+        return self.owners[offsets[0]], self.owners[offsets[1]]
+
+    def locate(self, text: str, start: int = 0) -> tuple[int, int] | None:
+        """The raw lines (first, last) holding `text`, searched from stream offset `start`, or None."""
+        found = self.find(text, start)
+        return self.lines_of(found) if found else None

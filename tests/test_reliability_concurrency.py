@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_reliability_crash import QUERIES, clean_env, cli, run_build, write_archive
+from test_reliability_crash import QUERIES, archive_paragraphs, clean_env, cli, run_build, write_archive
 
 from core.settings import Settings
 
@@ -175,9 +175,9 @@ def _diff(view_seen: list, old: list, new: list) -> str:
     """Which parts of a view differ from the old and from the new index (for the failure message)."""
     parts = [*(f"search {q!r}" for q in QUERIES), "answer"]
     flat = lambda v: [*v[0], v[1]]  # noqa: E731
-    return "; ".join(
-        f"{name}: old={a == b} new={a == c}" for name, a, b, c in zip(parts, flat(view_seen), flat(old), flat(new))
-    ) + f"; answer seen {flat(view_seen)[-1][:400]}"
+    rows = zip(parts, flat(view_seen), flat(old), flat(new), strict=True)
+    return "; ".join(f"{name}: old={a == b} new={a == c}" for name, a, b, c in rows) + (
+        f"; answer seen {flat(view_seen)[-1][:400]}")
 
 
 def test_sentence_splitting_is_thread_safe():
@@ -185,7 +185,6 @@ def test_sentence_splitting_is_thread_safe():
     from concurrent.futures import ThreadPoolExecutor
 
     from core.text import split_sentences
-    from test_reliability_crash import archive_paragraphs
 
     texts = archive_paragraphs()[:40]
     expected = [split_sentences(text) for text in texts]
