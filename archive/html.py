@@ -17,11 +17,12 @@ from archive.clean import Hints
 from archive.dates import normalise_date
 from archive.lines import BLANK, SourceLine
 from archive.patterns import find_outlet, is_publisher_line
+from core.files import LineLocator
+from core.text import key_text
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
 
-ANCHOR = 40  # characters matched at each end of a paragraph that does not match whole
 _INVISIBLE = {"script", "style", "noscript", "template", "svg"}
 
 
@@ -77,43 +78,29 @@ class _TextNodes(HTMLParser):
 
 
 class _Locator:
-    """Finds extracted text in the raw page, in reading order."""
+    """Finds extracted text in the raw page, in reading order (core.files.LineLocator over its text nodes)."""
 
     def __init__(self, nodes: _TextNodes) -> None:
-        self.stream = "".join(nodes.chars)
-        self.lines = nodes.lines
-        self.cursor = nodes.body_start
-
-    def _find(self, needle: str, start: int) -> int:
-        found = self.stream.find(needle, start)
-        return found if found >= 0 or start == 0 else self.stream.find(needle)
+        self.lines = LineLocator(list(zip(nodes.chars, nodes.lines, strict=True)))
+        # Keyed offset of the body's first character (minified pages hold <title> and <body> on one line).
+        self.cursor = len(key_text("".join(nodes.chars[: nodes.body_start])))
 
     def locate(self, text: str) -> tuple[int, int] | None:
-        needle = "".join(text.split())
-        if not needle:
+        found = self.lines.find(text, self.cursor) or (self.lines.find(text) if self.cursor else None)
+        if found is None:
             return None
-        begin = self._find(needle, self.cursor)
-        if begin >= 0:
-            end = begin + len(needle) - 1
-        else:  # trafilatura may have touched the middle: match both ends instead
-            begin = self._find(needle[:ANCHOR], self.cursor)
-            tail = needle[-ANCHOR:]
-            end = self.stream.find(tail, max(begin, 0)) + len(tail) - 1 if begin >= 0 else -1
-            if begin < 0 or end < begin:
-                return None
-        self.cursor = end + 1
-        return self.lines[begin], self.lines[end]
+        self.cursor = found[1] + 1
+        return self.lines.lines_of(found)
 
     def locate_title(self, title: str, before: int) -> int | None:
         """The title's line, preferring the visible headline just before the body over <title>."""
-        needle = "".join(title.split())
         best = None
-        found = self.stream.find(needle)
-        while found >= 0 and self.lines[found] <= before:
-            best = self.lines[found]
-            found = self.stream.find(needle, found + 1)
-        if best is None and found >= 0:
-            best = self.lines[found]
+        found = self.lines.find(title)
+        while found is not None and self.lines.lines_of(found)[0] <= before:
+            best = self.lines.lines_of(found)[0]
+            found = self.lines.find(title, found[0] + 1)
+        if best is None and found is not None:
+            best = self.lines.lines_of(found)[0]
         return best
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.files import split_lines
+
 TEXT = "text"
 BLANK = "blank"
 SEPARATOR = "separator"
@@ -38,14 +40,6 @@ class SourceLine:
         return self.kind == BLANK
 
 
-def raw_lines(text: str) -> list[str]:
-    """Split like `sed` does: on "\\n" only, so line numbers agree with the tools users check them with."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
-
-
 def parse_plain_line(raw: str, number: int) -> SourceLine:
     """Describe one raw plain-text line."""
     if not raw.strip():
@@ -62,4 +56,4 @@ def parse_plain_line(raw: str, number: int) -> SourceLine:
 
 def lines_from_text(text: str) -> list[SourceLine]:
     """Plain text: one `SourceLine` per raw line, blank lines included."""
-    return [parse_plain_line(raw, number) for number, raw in enumerate(raw_lines(text), start=1)]
+    return [parse_plain_line(raw, number) for number, raw in enumerate(split_lines(text), start=1)]

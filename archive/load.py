@@ -12,11 +12,11 @@ from archive.dedup import near_duplicate_groups
 from archive.html import lines_from_html
 from archive.lines import lines_from_text
 from archive.markdown import lines_from_markdown
-from core.files import Unreadable, read_text
 from archive.records import ArchiveScan, Article, SkippedFile
 from archive.split import BLANK_RUN_BOUNDARY, Segment, split_segments
 from archive.walk import walk_archive
 from core.errors import ArchiveNotFound
+from core.files import Unreadable, read_text
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
            ".html": "html", ".htm": "html"}

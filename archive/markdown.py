@@ -10,7 +10,8 @@ from markdown_it.token import Token
 
 from archive.clean import Hints
 from archive.dates import normalise_date, parse_date_line
-from archive.lines import BLANK, IMAGE, SEPARATOR, TEXT, SourceLine, raw_lines
+from archive.lines import BLANK, IMAGE, SEPARATOR, TEXT, SourceLine
+from core.files import split_lines
 
 _FRONT_MATTER_FENCE = re.compile(r"^(?:---|\+\+\+)\s*$")
 _FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.|\+\+\+)\s*$")
@@ -58,7 +59,7 @@ def _inline_text(inline: Token) -> tuple[str, bool]:
 
 def lines_from_markdown(text: str) -> MarkdownDocument:
     """One source line per block (heading, paragraph, list item paragraph, rule), blank lines kept."""
-    raw = raw_lines(text.replace("\r\n", "\n").replace("\r", " "))
+    raw = split_lines(text.replace("\r\n", "\n").replace("\r", " "))
     skip, fields = _front_matter(raw)
     body = [""] * skip + raw[skip:]  # same numbering, front matter hidden from the parser
     tokens = MarkdownIt("commonmark").parse("\n".join(body))

@@ -27,10 +27,15 @@ VERSION = 2
 SKELETON_MARK = "~"  # prefix of skeleton tokens, so they never collide with plain words
 
 # The Arabic definite article as transliterated, including the sun-letter assimilations (ash-, az-, ...).
-ARABIC_ARTICLES = frozenset(["al", "el", "il", "ul", "ad", "adh", "ar", "as", "ash", "at", "ath", "az", "an", "ed", "es", "et", "ez", "er"])
+ARABIC_ARTICLES = frozenset(
+    ["al", "el", "il", "ul", "ad", "adh", "ar", "as", "ash", "at", "ath", "az", "an", "ed", "es", "et", "ez", "er"]
+)
 
 # Words beyond bm25s' English list that carry no content in a news question ("how many", "according to").
-_EXTRA_STOPWORDS = frozenset(["according", "ago", "also", "could", "many", "much", "one", "said", "say", "says", "tell", "told", "whose", "would"])
+_EXTRA_STOPWORDS = frozenset(
+    ["according", "ago", "also", "could", "many", "much", "one", "said", "say", "says", "tell", "told", "whose",
+     "would"]
+)
 QUESTION_WORDS = frozenset(["what", "when", "where", "which", "who", "whom", "whose", "why", "how"])
 
 _APOSTROPHES = str.maketrans({ch: "'" for ch in "’‘`´ʼʻ′ʹʾʿ"})

@@ -1,40 +1,14 @@
 """Raw lines of archive files: narrowing a passage's line span to one sentence, and checking a quote.
 
-Only files inside the archive folder are read: the path is resolved (symlinks included) and must stay
-under the resolved archive root.
+Files are read by core.files (the archive scan's own decoding, inside the archive folder only).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from core.files import LineLocator, UnsafePath, read_lines, safe_source_path
 from core.text import key_text
-
-ANCHOR = 32  # letters used to find a sentence's start and end when the whole sentence cannot be matched
-
-
-class UnsafePath(ValueError):
-    """A source path that would read something outside the archive folder."""
-
-
-def safe_source_path(archive_dir: Path | str, source: str) -> Path:
-    """The file `source` names inside `archive_dir`, resolved; refuses anything that leaves the archive.
-
-    Absolute paths, `..` escapes and symlinks (of the file or of a folder on the way) that point
-    outside the archive raise `UnsafePath`, as does a path that is not a regular file.
-    """
-    if not source or "\x00" in source:
-        raise UnsafePath(f"not a file path: {source!r}")
-    root = Path(archive_dir).resolve()
-    relative = Path(source)
-    if relative.is_absolute():
-        raise UnsafePath(f"{source} is an absolute path, not a file of the archive")
-    resolved = (root / relative).resolve()
-    if not resolved.is_relative_to(root):
-        raise UnsafePath(f"{source} points outside the archive")
-    if not resolved.is_file():
-        raise UnsafePath(f"{source} is not a file of the archive")
-    return resolved
 
 
 class RawFiles:
@@ -61,15 +35,8 @@ class RawFiles:
         path = self.path_of(source)
         if path is None:
             return None
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-        return [line.rstrip("\r") for line in text.split("\n")]
+        lines = read_lines(path)
+        return lines if isinstance(lines, list) else None
 
     def text_of(self, source: str, start_line: int, end_line: int) -> str | None:
         lines = self.lines(source)
@@ -82,8 +49,7 @@ class RawFiles:
         lines = self.lines(source)
         if lines is None:
             return start_line, end_line
-        first, last = max(1, start_line), min(len(lines), end_line)
-        found = _locate(lines, first, last, sentence)
+        found = LineLocator.from_lines(lines, start_line, end_line).locate(sentence)
         return found if found is not None else (start_line, end_line)
 
     def holds(self, source: str, start_line: int, end_line: int, quote: str) -> bool:
@@ -91,31 +57,3 @@ class RawFiles:
         text = self.text_of(source, start_line, end_line)
         wanted = key_text(quote)
         return text is not None and bool(wanted) and wanted in key_text(text)
-
-
-def _keyed(lines: list[str], first: int, last: int) -> tuple[str, list[int]]:
-    """Letters and digits of lines first..last, and for each kept character its 1-based line number."""
-    chars: list[str] = []
-    owners: list[int] = []
-    for number in range(first, last + 1):
-        keyed = key_text(lines[number - 1])
-        chars.append(keyed)
-        owners.extend([number] * len(keyed))
-    return "".join(chars), owners
-
-
-def _locate(lines: list[str], first: int, last: int, sentence: str) -> tuple[int, int] | None:
-    wanted = key_text(sentence)
-    if not wanted:
-        return None
-    stream, owners = _keyed(lines, first, last)
-    at = stream.find(wanted)
-    if at >= 0:
-        return owners[at], owners[at + len(wanted) - 1]
-    # Cleaning may have changed a few characters (entities, odd bytes): anchor on the two ends.
-    head, tail = wanted[:ANCHOR], wanted[-ANCHOR:]
-    start = stream.find(head)
-    end = stream.find(tail, max(start, 0))
-    if start >= 0 and end >= 0:
-        return owners[start], owners[end + len(tail) - 1]
-    return None

@@ -10,7 +10,7 @@ import pytest
 
 from archive.dedup import near_duplicate_groups
 from archive.load import articles_from_text, scan_archive
-from archive.read import decode
+from core.files import decode
 from archive_qa.cli import main
 from archive_qa.commands.common import EXIT_SKIPPED
 from core.errors import ArchiveNotFound

@@ -7,9 +7,9 @@ import os
 import pytest
 
 from archive.records import Article, Paragraph
+from core.files import UnsafePath, safe_source_path
 from index.records import Chunk, Hit
 from qa.records import Answer, AnswerSentence
-from qa.sources import UnsafePath, safe_source_path
 from ui.evidence import passage_for, read_raw_lines
 from ui.markup import answer_html, article_html, highlight, md_escape, quote_spans, raw_lines_html
 

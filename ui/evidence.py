@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
+from core.files import Unreadable, read_lines, safe_source_path
 from index.records import Hit
-from qa.sources import safe_source_path  # the one path guard, shared with the answerers
 
 
 @dataclass(frozen=True)
@@ -27,19 +26,15 @@ def read_raw_lines(
 ) -> list[RawLine]:
     """Lines `start_line`..`end_line` of an archive file (1-based, inclusive), with `context` lines around.
 
-    Reads only as far as needed, so a cited span near the top of a large file costs little;
-    undecodable bytes are replaced rather than fatal.
+    The file is decoded as the archive scan decoded it (core.files), so the cited text is the indexed text;
+    only files inside the archive are read (UnsafePath otherwise).
     """
-    path = safe_source_path(archive_dir, source)
+    lines = read_lines(safe_source_path(archive_dir, source))
+    if isinstance(lines, Unreadable):
+        return []
     first = max(1, start_line - context)
-    last = max(end_line, start_line) + context
-    # Binary lines split on "\n" only, as sed and the archive reader count them (a stray "\r" is no line end).
-    with path.open("rb") as handle:
-        window = islice(handle, first - 1, last)
-        return [
-            RawLine(number, raw.decode("utf-8", errors="replace").rstrip("\r\n"), start_line <= number <= end_line)
-            for number, raw in enumerate(window, start=first)
-        ]
+    last = min(len(lines), max(end_line, start_line) + context)
+    return [RawLine(number, lines[number - 1], start_line <= number <= end_line) for number in range(first, last + 1)]
 
 
 def spans_overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
