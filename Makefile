@@ -36,7 +36,8 @@ test: setup browser-deps
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy archive index qa ui archive_qa
+	$(BIN)/mypy core archive index qa ui archive_qa
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var

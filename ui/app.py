@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import streamlit as st
 
-# `streamlit run ui/app.py` puts ui/ on the path, not the project root that holds archive/, index/, qa/.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+from core.env import set_offline_environment
+from ui import resources
+from ui.markup import CSS
+from ui.sidebar import history_panel, render_sidebar
+from ui.views import main_area
 
-from ui import resources  # noqa: E402
-from ui.markup import CSS  # noqa: E402
-from ui.sidebar import history_panel, render_sidebar  # noqa: E402
-from ui.views import main_area  # noqa: E402
+set_offline_environment()  # `streamlit run ui/app.py` bypasses the CLI, which sets it otherwise
 
 st.set_page_config(page_title="Archive QA", page_icon="🗞️", layout="wide")
 st.html(CSS)
