@@ -104,9 +104,13 @@ def test_split_is_reproducible():
     spec = importlib.util.spec_from_file_location("split_questions", ROOT / "scripts" / "split_questions.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.assign_halves(WEB) == WEB  # existing halves are kept
-    stripped = [{k: v for k, v in q.items() if k != "half"} for q in WEB]
-    assert module.assign_halves(stripped) == module.assign_halves(WEB, reassign=True)
+    assert module.assign_halves(WEB) == WEB  # re-running keeps every half
+    fresh = module.assign_halves(WEB, reassign=True)
+    assert [q["question"] for q in fresh] == [q["question"] for q in WEB]
+    assert module.assign_halves(WEB, reassign=True) == fresh  # the seed alone decides
+    counts = Counter((module.stratum(q), q["half"]) for q in fresh)
+    for name in {module.stratum(q) for q in fresh}:
+        assert abs(counts[(name, "calibration")] - counts[(name, "test")]) <= 1, name
 
 
 @needs_corpus
