@@ -114,8 +114,9 @@ def stopwords() -> frozenset[str]:
 
 
 def _strip_marks(text: str) -> str:
+    """Diacritics and invisible format characters gone: a soft hyphen ("bran\u00adches") splits no word."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
 
 
 def fold(text: str) -> str:
