@@ -1,13 +1,16 @@
-"""Benchmarks of the pieces users wait on, measured side by side in one run.
+"""archive-qa against the pipeline a user would otherwise write and against the model's raw speed, in one run.
 
-    .venv/bin/python scripts/bench.py [--archive DIR] [--repeat N] [--markdown]
+    .venv/bin/python scripts/bench.py --articles 300 --json
+    .venv/bin/python scripts/bench.py --articles 100000 --embedder hashing --json   # everything but the model
 
-Measures, on a throwaway copy of the archive and a fresh index:
-- a full build (model load excluded and reported apart), chunks embedded per second;
-- an unchanged rebuild, and a rebuild after one file changed;
-- search latency per ranking mode (dense, bm25, hybrid), p50 and p95 over the question set;
-- ask latency for the extractive answerer.
-Nothing here asserts a speed: the figures go to docs/BENCHMARKS.md with the command that made them.
+Writes a deterministic synthetic archive (scripts/bench_archive.py: real article paragraphs, a unique name
+per article) into a scratch folder, then measures on the same files, each part in its own process:
+- ours: full build, peak RSS, index size, no-change and one-file-edit rebuilds, Searcher.open, search and
+  extractive ask p50/p95 over distinct queries after warm-up, cold CLI `search` and `ask`;
+- langchain: RecursiveCharacterTextSplitter(1000, 200) + HuggingFaceEmbeddings + FAISS (the `bench` extra);
+- raw: SentenceTransformer.encode over our chunks, torch fp32, ONNX fp32 and ONNX int8.
+Throughput is characters of article text per second (chunk sizes differ between pipelines); tokens lost
+to truncation are counted with the model's tokenizer. Nothing here asserts a speed.
 """
 
 from __future__ import annotations
@@ -16,143 +19,213 @@ import argparse
 import json
 import os
 import platform
-import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(SCRIPTS))
 
-from core.settings import BUNDLED_ARCHIVE, load_settings  # noqa: E402
+from bench_archive import DEFAULT_PAGES, generate, paragraph_pool, write_archive  # noqa: E402
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))
-    return ordered[position]
+RAW_BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
-def timed(function, *args, **kwargs):
-    started = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - started
+def child(script: str, phase: str, config: dict, scratch: Path, env: dict[str, str]) -> dict:
+    """Runs one measurement in a fresh Python process and returns what it wrote."""
+    config_path = scratch / f"{phase}-{config.get('backend', '')}.config.json"
+    out_path = scratch / f"{phase}-{config.get('backend', '')}.out.json"
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    completed = subprocess.run([sys.executable, str(SCRIPTS / script), phase, str(config_path), str(out_path)],
+                               env=env, capture_output=True, text=True)
+    if completed.returncode != 0:
+        tail = completed.stderr.strip().splitlines()[-3:]
+        return {"error": f"{script} {phase} exited {completed.returncode}: {' | '.join(tail)}"}
+    return json.loads(out_path.read_text(encoding="utf-8"))
 
 
-def load_questions(path: Path) -> list[str]:
-    questions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            questions.append(json.loads(line)["question"])
-    return questions
+def folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def copy_archive(archive: Path, target: Path, scale: int) -> None:
-    """The archive, or `scale` copies of it whose every body line is marked, so each copy is new text."""
-    if scale <= 1:
-        shutil.copytree(archive, target)
-        return
-    for copy in range(scale):
-        for path in sorted(p for p in archive.rglob("*") if p.is_file()):
-            destination = target / f"copy{copy:03d}" / path.relative_to(archive)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-            marked = [f"{line} Copy {copy} of the bench archive." if len(line) > 80 else line for line in lines]
-            destination.write_text("\n".join(marked), encoding="utf-8")
+def make_queries(count: int, articles: int, pool: list[str], seed: int) -> list[str]:
+    """Distinct questions: who-is questions about an article's name, and word runs from its paragraphs."""
+    queries: list[str] = []
+    seen: set[str] = set()
+    for article in generate(articles, pool, seed):
+        if len(queries) >= count:
+            break
+        words = article.paragraphs[len(article.paragraphs) // 2].split()
+        for query in (f"What did {article.name} say?", "What happened when " + " ".join(words[3:13]) + "?"):
+            if query not in seen:
+                seen.add(query)
+                queries.append(query)
+    return queries[:count]
 
 
-def run(archive: Path, repeat: int, scale: int = 1) -> dict:
-    from index.build import build_index
-    from index.embed import make_embedder
-    from index.search import Searcher
-    from qa.answer import answer_question
+def token_losses(texts: list[str], model_dir: str, limit: int = 256) -> dict[str, Any]:
+    """Tokens beyond the model's window, which the model never sees (special tokens included)."""
+    from transformers import AutoTokenizer
 
-    results: dict = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        archive_copy = Path(scratch) / "archive"
-        copy_archive(archive, archive_copy, scale)
-        settings = load_settings(archive_dir=archive_copy, index_dir=Path(scratch) / "index")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=True, truncation=False,
+                                            verbose=False)["input_ids"]] if texts else []
+    lost = sum(max(0, c - limit) for c in counts)
+    return {"chunks": len(counts), "tokens": sum(counts), "tokens_lost": lost,
+            "tokens_lost_fraction": lost / sum(counts) if counts else 0.0,
+            "chunks_truncated": sum(c > limit for c in counts),
+            "chunks_truncated_fraction": sum(c > limit for c in counts) / len(counts) if counts else 0.0}
 
-        embedder, load_seconds = timed(make_embedder, settings)
-        results["model_load_s"] = load_seconds
-        report, seconds = timed(build_index, settings, full=True, progress=False, embedder=embedder)
-        results["full_build_s"] = seconds
-        results["chunks"] = report.chunks
-        results["articles"] = report.articles
-        results["chunks_per_s"] = report.chunks / seconds if seconds else float("nan")
 
-        _, results["unchanged_rebuild_s"] = timed(build_index, settings, progress=False, embedder=embedder)
-        first_file = sorted(path for path in archive_copy.rglob("*") if path.is_file())[0]
-        with open(first_file, "a", encoding="utf-8") as handle:
-            handle.write("\n\n\n\nA Late Addition\n\nA new paragraph arrived after the first build of this file.\n")
-        changed, results["one_file_changed_rebuild_s"] = timed(build_index, settings, progress=False,
-                                                                embedder=embedder)
-        results["one_file_changed_counts"] = {"added": changed.added, "updated": changed.updated,
-                                              "removed": changed.removed}
+def cold_cli(archive: Path, index: Path, query: str, env: dict[str, str]) -> dict[str, Any]:
+    """Wall time of `archive-qa search` (hybrid and bm25) and `ask` from a fresh process."""
+    result: dict[str, Any] = {}
+    base = [sys.executable, "-m", "archive_qa.cli"]
+    runs = {"cli_search_s": ["search", query, "--json"], "cli_search_bm25_s": ["search", query, "--mode", "bm25",
+                                                                              "--json"],
+            "cli_ask_s": ["ask", query, "--json"]}
+    for key, arguments in runs.items():
+        started = time.perf_counter()
+        completed = subprocess.run(base + arguments + ["--archive", str(archive), "--index", str(index)],
+                                   env=env, capture_output=True, text=True)
+        result[key] = time.perf_counter() - started
+        if completed.returncode != 0:
+            result[key.replace("_s", "_error")] = (completed.stderr.strip().splitlines() or ["?"])[-1]
+    return result
 
-        searcher = Searcher.open(settings, embedder=embedder)
-        questions = load_questions(ROOT / "tests" / "eval" / "questions.jsonl")
-        for mode in ("dense", "bm25", "hybrid"):
-            latencies = []
-            for _ in range(repeat):
-                for question in questions:
-                    _, seconds = timed(searcher.search, question, k=5, mode=mode)
-                    latencies.append(seconds * 1000)
-            results[f"search_{mode}_ms_p50"] = percentile(latencies, 0.5)
-            results[f"search_{mode}_ms_p95"] = percentile(latencies, 0.95)
 
-        latencies = []
-        for question in questions:
-            _, seconds = timed(answer_question, searcher, question, settings, answerer="extractive")
-            latencies.append(seconds * 1000)
-        results["ask_extractive_ms_p50"] = percentile(latencies, 0.5)
-        results["ask_extractive_ms_p95"] = percentile(latencies, 0.95)
-        results["questions"] = len(questions)
+def run_ours(archive: Path, scratch: Path, backend: str, queries: list[str], env: dict[str, str],
+             record: bool) -> dict:
+    index = scratch / f"index-{backend}"
+    edit_file = sorted(archive.rglob("*.txt"))[len(queries) % 7]
+    build_config = {"archive": str(archive), "index": str(index), "backend": backend, "edit_file": str(edit_file),
+                    "record_texts": record, "texts_out": str(scratch / "our-chunks.json") if record else ""}
+    ours = child("bench_ours.py", "build", build_config, scratch, env)
+    if "error" in ours:
+        return ours
+    ours["index_bytes"] = folder_bytes(index)
+    serve_config = {"archive": str(archive), "index": str(index), "backend": backend, "queries": queries,
+                    "warmup": [f"warm-up question number {i} about the archive" for i in range(5)]}
+    ours.update(child("bench_ours.py", "serve", serve_config, scratch, env))
+    ours.update(cold_cli(archive, index, queries[1], env))
+    return ours
+
+
+def run(args: argparse.Namespace) -> dict:
+    from core.settings import load_settings
+
+    settings = load_settings()
+    backend = "hashing" if args.embedder == "hashing" else (args.backend or settings.embedding_backend)
+    pool = paragraph_pool(None if args.no_web_pages else DEFAULT_PAGES)
+    env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": backend, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=args.scratch) as scratch_name:
+        scratch = Path(scratch_name)
+        archive = scratch / "archive"
+        started = time.perf_counter()
+        written = write_archive(archive, args.articles, pool, args.seed)
+        results: dict[str, Any] = {
+            "articles": args.articles, "seed": args.seed, "paragraph_pool": len(pool),
+            "archive_chars": written["chars"], "archive_words": written["words"],
+            "archive_bytes": folder_bytes(archive), "generate_s": time.perf_counter() - started,
+            "machine": machine(),
+        }
+        queries = make_queries(args.queries, args.articles, pool, args.seed)
+        record = backend != "hashing"
+        ours = run_ours(archive, scratch, backend, queries, env, record)
+        results["ours"] = ours
+        if "full_build_s" in ours:
+            ours["build_chars_per_s"] = written["chars"] / ours["full_build_s"]
+            ours["index_size_vs_text"] = ours["index_bytes"] / results["archive_bytes"]
+        if backend == "hashing":
+            return results
+        our_texts = json.loads((scratch / "our-chunks.json").read_text(encoding="utf-8"))
+        ours["truncation"] = token_losses(our_texts, settings.embedding_model)
+        results["langchain"] = run_langchain(archive, scratch, settings.embedding_model, queries, env)
+        results["raw"] = run_raw(scratch, settings, written["chars"], env, args.raw_backends)
+        results["ratios"] = ratios(results)
     return results
 
 
-def to_markdown(results: dict, command: str) -> str:
-    rows = [
-        ("model load", f"{results['model_load_s']:.2f} s"),
-        (f"full build ({results['articles']} articles, {results['chunks']} chunks)",
-         f"{results['full_build_s']:.2f} s"),
-        ("embedding throughput in the full build", f"{results['chunks_per_s']:.1f} chunks/s"),
-        ("unchanged rebuild", f"{results['unchanged_rebuild_s']:.3f} s"),
-        ("rebuild after one file changed ("
-         + ", ".join(f"{k} {v}" for k, v in results["one_file_changed_counts"].items()) + ")",
-         f"{results['one_file_changed_rebuild_s']:.3f} s"),
-    ]
-    for mode in ("dense", "bm25", "hybrid"):
-        rows.append((f"search, {mode}, p50 / p95",
-                     f"{results[f'search_{mode}_ms_p50']:.1f} / {results[f'search_{mode}_ms_p95']:.1f} ms"))
-    rows.append(("ask, extractive, p50 / p95",
-                 f"{results['ask_extractive_ms_p50']:.1f} / {results['ask_extractive_ms_p95']:.1f} ms"))
-    lines = [f"Command: `{command}`", "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-             f"{results['questions']} questions.", "", "| measure | figure |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in rows]
-    return "\n".join(lines)
+def run_langchain(archive: Path, scratch: Path, model: str, queries: list[str], env: dict[str, str]) -> dict:
+    config = {"archive": str(archive), "index": str(scratch / "langchain-index"), "model": model,
+              "queries": queries, "texts_out": str(scratch / "langchain-chunks.json")}
+    result = child("bench_baselines.py", "langchain", config, scratch, env)
+    if "error" in result:
+        result["hint"] = "pip install -e '.[bench]' for the LangChain baseline"
+        return result
+    result["index_bytes"] = folder_bytes(scratch / "langchain-index")
+    texts = json.loads((scratch / "langchain-chunks.json").read_text(encoding="utf-8"))
+    result["truncation"] = token_losses(texts, model)
+    return result
+
+
+def run_raw(scratch: Path, settings, chars: int, env: dict[str, str], backends: list[str]) -> dict:
+    """Raw encode of our chunks per backend; int8 and ONNX vectors compared with torch's."""
+    import numpy as np
+
+    raw: dict[str, Any] = {}
+    for backend in backends:
+        config = {"texts": str(scratch / "our-chunks.json"), "model": settings.embedding_model,
+                  "backend": backend, "cache_dir": str(settings.model_cache_dir),
+                  "vectors_out": str(scratch / f"raw-{backend}.npy")}
+        raw[backend] = child("bench_baselines.py", "raw", config, scratch, env)
+        if "encode_s" in raw[backend]:
+            raw[backend]["chars_per_s"] = chars / raw[backend]["encode_s"]
+    reference = scratch / "raw-torch.npy"
+    for backend in backends:
+        path = scratch / f"raw-{backend}.npy"
+        if backend != "torch" and reference.is_file() and path.is_file():
+            first, second = np.load(reference), np.load(path)
+            cosines = (first * second).sum(axis=1)
+            raw[backend]["vs_torch"] = {"max_abs_diff": float(np.abs(first - second).max()),
+                                        "cosine_mean": float(cosines.mean()), "cosine_min": float(cosines.min())}
+    return raw
+
+
+def ratios(results: dict) -> dict[str, Any]:
+    ours = results["ours"].get("build_chars_per_s")
+    langchain_s = results["langchain"].get("full_build_s")
+    raw_fp32 = results["raw"].get("torch", {}).get("chars_per_s")
+    langchain = results["archive_chars"] / langchain_s if langchain_s else None
+    if langchain:
+        results["langchain"]["build_chars_per_s"] = langchain
+    return {
+        "build_chars_per_s_vs_langchain": ours / langchain if ours and langchain else None,
+        "build_vs_raw_fp32": ours / raw_fp32 if ours and raw_fp32 else None,
+        "langchain_vs_raw_fp32": langchain / raw_fp32 if langchain and raw_fp32 else None,
+        **{f"raw_{b}_vs_raw_fp32": results["raw"][b]["chars_per_s"] / raw_fp32
+           for b in results["raw"] if raw_fp32 and "chars_per_s" in results["raw"][b]},
+    }
+
+
+def machine() -> dict[str, Any]:
+    return {"platform": platform.platform(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "load_average_1_5_15": list(os.getloadavg()),
+            "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--archive", type=Path, default=BUNDLED_ARCHIVE)
-    parser.add_argument("--repeat", type=int, default=3, help="passes over the questions for search latency")
-    parser.add_argument("--scale", type=int, default=1, help="index this many marked copies of the archive")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table for docs/BENCHMARKS.md")
+    parser.add_argument("--articles", type=int, default=300, help="synthetic articles to generate")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--queries", type=int, default=240, help="distinct queries for search and ask latency")
+    parser.add_argument("--embedder", choices=["model", "hashing"], default="model",
+                        help="'hashing': only archive-qa, with the model-free embedder (large-scale runs)")
+    parser.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], help="our embedding backend "
+                        "(default: the settings' embedding_backend)")
+    parser.add_argument("--raw-backends", type=lambda s: s.split(","), default=list(RAW_BACKENDS))
+    parser.add_argument("--no-web-pages", action="store_true", help="paragraphs from corpus/ only")
+    parser.add_argument("--scratch", type=Path, default=None, help="folder for the throwaway archive and indexes")
+    parser.add_argument("--json", action="store_true", help="print every figure as one JSON document")
     args = parser.parse_args()
-    results = run(args.archive, args.repeat, args.scale)
-    if args.markdown:
-        print(to_markdown(results, "python scripts/bench.py " + " ".join(sys.argv[1:])))
-    else:
-        print(json.dumps(results, indent=2))
+    results = run(args)
+    results["machine"]["finished_load_average_1_5_15"] = list(os.getloadavg())
+    print(json.dumps(results, indent=2))
     return 0
 
 
