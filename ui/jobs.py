@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import ArchiveError
+
 BuildFunction = Callable[..., Any]  # build_index(settings, *, full, progress, on_progress) -> BuildReport
 
 
@@ -93,8 +95,10 @@ class BuildJobs:
             report = build(settings, full=job.full, progress=False, on_progress=job.on_progress)
             summary = getattr(report, "summary", None)
             job.summary = summary() if callable(summary) else str(report)
-        except Exception as error:  # noqa: BLE001 - any failure is shown on the page, never kills the server
-            job.error = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        except ArchiveError as error:
+            job.error = error.one_line()
+        except Exception as error:  # noqa: BLE001 - a bug is shown on the page, never kills the server
+            job.error = f"{type(error).__name__}: {' '.join(str(error).split())}"
         finally:
             job.finished_at = time.time()
             if on_finish is not None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.errors import ArchiveError, IndexCorrupt, IndexMismatch, IndexMissing
+from core.errors import ArchiveError, BuildCommand, IndexCorrupt, IndexMismatch, IndexMissing
 from core.settings import Settings, load_settings
 from ui.jobs import BuildJob, BuildJobs
 from ui.state import AskOptions, ask_with_fallback
@@ -122,20 +122,20 @@ def index_health(settings: Settings) -> IndexHealth:
     try:
         searcher = open_searcher(settings)
     except IndexMissing as error:
-        return IndexHealth(problem="missing", message=str(error))
+        return IndexHealth(problem="missing", message=error.reason)
     except IndexMismatch as error:
-        return IndexHealth(problem="mismatch", message=str(error))
+        return IndexHealth(problem="mismatch", message=error.reason)
     except IndexCorrupt as error:
-        return IndexHealth(problem="corrupt", message=str(error))
+        return IndexHealth(problem="corrupt", message=error.reason)
     except ArchiveError as error:
-        return IndexHealth(problem="error", message=str(error))
+        return IndexHealth(problem="error", message=error.one_line())
     index_dir = settings.resolved_index_dir()
     try:
         stale = _archive_changed(
             str(settings.archive_dir.resolve()), str(index_dir.resolve()), index_stamp(index_dir), settings
         )
     except ArchiveError as error:
-        return IndexHealth(searcher=searcher, problem="error", message=str(error))
+        return IndexHealth(searcher=searcher, problem="error", message=error.one_line())
     return IndexHealth(searcher=searcher, stale=stale)
 
 
@@ -186,12 +186,5 @@ def start_build(settings: Settings, *, full: bool) -> BuildJob:
 
 
 def build_command(settings: Settings, *, full: bool = False) -> str:
-    """The shell command that builds this index, for users who prefer a terminal or cron."""
-    archive, index = _quote(settings.archive_dir), _quote(settings.resolved_index_dir())
-    return f"archive-qa build --archive {archive} --index {index}" + (" --full" if full else "")
-
-
-def _quote(path: Path) -> str:
-    import shlex
-
-    return shlex.quote(str(path))
+    """The shell command that builds this index, for users who prefer a terminal or cron (core.errors renders it)."""
+    return BuildCommand(settings.archive_dir, settings.resolved_index_dir(), full=full).shell()
