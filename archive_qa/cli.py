@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         # The reader of our stdout went away (e.g. `| head`): not an error of ours.
         sys.stderr.close()
         return 0
+    except OSError as error:  # the disk or the OS refused (full disk, permissions): say which file
+        where = f": {error.filename}" if error.filename else ""
+        print(f"archive-qa {args.command}: {error.strerror or error}{where}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"archive-qa {args.command}: interrupted after {time.monotonic() - started:.1f}s", file=sys.stderr)
         return 130

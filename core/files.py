@@ -17,6 +17,7 @@ from pathlib import Path
 
 import charset_normalizer
 
+from core.errors import ArchiveNotFound
 from core.text import key_text
 
 BINARY_SAMPLE = 8192  # bytes looked at to tell text from binary
@@ -137,7 +138,16 @@ def read_lines(path: Path, max_bytes: int = 10**9) -> list[str] | Unreadable:
     return decoded if isinstance(decoded, Unreadable) else split_lines(decoded.text)
 
 
-# ---- the path guard --------------------------------------------------------------------------------------
+# ---- the archive folder and the path guard ---------------------------------------------------------------
+
+def require_archive_dir(archive_dir: Path) -> Path:
+    """The archive folder, resolved; ArchiveNotFound when it does not exist or is not a folder."""
+    if not archive_dir.exists():
+        raise ArchiveNotFound(f"archive folder not found: {archive_dir}")
+    if not archive_dir.is_dir():
+        raise ArchiveNotFound(f"archive path is not a folder: {archive_dir}")
+    return archive_dir.resolve()
+
 
 class UnsafePath(ValueError):
     """A source path that would read something outside the archive folder."""

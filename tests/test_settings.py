@@ -35,3 +35,14 @@ def test_indexes_and_caches_live_under_the_data_home(tmp_path, monkeypatch):
     assert default_index_dir(tmp_path / "news").parent == tmp_path / "home" / "indexes"
     settings = load_settings()
     assert settings.llm_cache_dir.is_relative_to(tmp_path / "home")
+
+
+def test_ask_on_an_archive_that_does_not_exist_says_so_not_build_it(tmp_path, capsys):
+    from archive_qa.cli import main
+
+    status = main(["ask", "Who?", "--archive", str(tmp_path / "nowhere"), "--index", str(tmp_path / "idx")])
+    error = capsys.readouterr().err.strip()
+    assert status == 1
+    assert error.startswith("archive-qa ask: archive folder not found") and "nowhere" in error
+    assert "build" not in error
+    assert not (tmp_path / "idx").exists()

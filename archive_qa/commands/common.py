@@ -36,14 +36,13 @@ def add_filters(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace, **extra: Any):
+    """The settings of a command; every command works on an archive, so a missing one is said first."""
+    from core.files import require_archive_dir
     from core.settings import load_settings
 
-    return load_settings(
-        config_file=args.config,
-        archive_dir=args.archive,
-        index_dir=args.index,
-        **extra,
-    )
+    settings = load_settings(config_file=args.config, archive_dir=args.archive, index_dir=args.index, **extra)
+    require_archive_dir(settings.archive_dir)
+    return settings
 
 
 def print_json(document: Any) -> None:
