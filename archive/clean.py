@@ -134,78 +134,101 @@ def clean_segment(lines: list[SourceLine], hints: Hints | None = None) -> Cleane
     title_index = _find_title(lines, result)
     if title_index is None:
         return result
-    title = lines[title_index]
-    blocks: list[Block] = []
-    start = title_index + 1
+    start = _take_title(lines[title_index], title_index, result)
+    blocks, boilerplate = _body_blocks(lines, start, result)
+    _finish(result, blocks, boilerplate, hints, title_in_body=start == title_index)
+    return result
+
+
+def _take_title(title: SourceLine, title_index: int, result: CleanedSegment) -> int:
+    """Record the headline; the index where the body starts (the title line itself when it is prose)."""
+    result.title_line = title.start
     if word_count(title.text) >= UNTITLED_WORDS and ends_sentence(title.text):
         result.title = " ".join(title.text.split()[:12]) + "…"
-        start = title_index
-    else:
-        result.title = " ".join(title.text.split())
-    result.title_line = title.start
-    title_key = normalise(result.title)
+        return title_index
+    result.title = " ".join(title.text.split())
+    return title_index + 1
+
+
+def _body_blocks(lines: list[SourceLine], start: int, result: CleanedSegment) -> tuple[list[Block], list[str]]:
+    """The body's blocks from `start` on, and the boilerplate lines seen (for the outlet); stops at a
+    comment thread or a truncating paywall, noting which in `result.ended_by`."""
+    blocks: list[Block] = []
     boilerplate: list[str] = []
+    title_key = normalise(result.title)
     in_header = True
     index = start
     while index < len(lines):
         line = lines[index]
-        text = line.text
         index += 1
         if line.kind in (BLANK, SEPARATOR):
             blocks.append(Block(SourceLine("", line.start, line.end, kind=BLANK)))
             continue
         if line.kind == IMAGE:
-            result.caption = result.caption or text
+            result.caption = result.caption or line.text
             continue
-        key = normalise(text)
         if not in_header and comment_thread_starts(lines, index - 1):
             result.ended_by = "comments"
             break
-        kind = paywall_kind(text)
+        kind = paywall_kind(line.text)
         if kind:
-            boilerplate.append(text)
+            boilerplate.append(line.text)
             if kind == "truncate":
                 result.ended_by = "paywall"
                 break
             continue
-        if key == title_key or (result.caption and key == normalise(result.caption)):
-            continue
-        if is_related_heading(text):
+        if is_related_heading(line.text):
             index = _skip_related_list(lines, index - 1)
             continue
-        if is_call_to_action(text):
+        if is_call_to_action(line.text):
             blocks.append(Block(line, call_to_action=True))
             continue
-        if is_related_link(text) or is_artefact(text) or is_comment_heading(text):
-            continue
-        date = parse_date_line(text) or (find_date_in_metadata_line(text) if is_byline(text) else "")
-        if date or is_byline(text):
-            result.date = result.date or date
-            continue
-        if is_publisher_line(text):
-            boilerplate.append(text)
+        if _is_dropped(line.text, title_key, result, boilerplate):
             continue
         following = _next_text(lines, index - 1)
-        repeated_next = following is not None and normalise(lines[following].text) == key
+        repeated_next = following is not None and normalise(lines[following].text) == normalise(line.text)
         if in_header:
-            if repeated_next or is_caption_credit(text):
-                result.caption = result.caption or " ".join(text.split())
+            if repeated_next or is_caption_credit(line.text):
+                result.caption = result.caption or " ".join(line.text.split())
                 continue
             in_header = False
         elif repeated_next and following == index:
             continue  # the same line printed twice in a row: keep it once
         blocks.append(Block(line))
+    return blocks, boilerplate
+
+
+def _is_dropped(text: str, title_key: str, result: CleanedSegment, boilerplate: list[str]) -> bool:
+    """Whether a body line is not article text: a repeated headline or caption, a related link, an artefact,
+    a comment heading, a date or byline line (its date is kept), a publisher line (kept as boilerplate)."""
+    key = normalise(text)
+    if key == title_key or (result.caption and key == normalise(result.caption)):
+        return True
+    if is_related_link(text) or is_artefact(text) or is_comment_heading(text):
+        return True
+    date = parse_date_line(text) or (find_date_in_metadata_line(text) if is_byline(text) else "")
+    if date or is_byline(text):
+        result.date = result.date or date
+        return True
+    if is_publisher_line(text):
+        boilerplate.append(text)
+        return True
+    return False
+
+
+def _finish(result: CleanedSegment, blocks: list[Block], boilerplate: list[str], hints: Hints,
+            *, title_in_body: bool) -> None:
+    """Paragraphs from the blocks, promotions dropped; the date and outlet from hints or the text."""
     drafts = build_paragraphs(blocks)
     # The headline takes part in promotion checks: a segment that is only "Heading, blurb, Read More"
     # is a promotional block, not an article.
     headline = Draft(Paragraph(result.title, result.title_line, result.title_line, is_heading=True))
-    paragraphs = drop_promotions([headline, *drafts] if start > title_index else drafts)
+    paragraphs = drop_promotions(drafts if title_in_body else [headline, *drafts])
     if paragraphs and paragraphs[0] is headline.paragraph:
         paragraphs = paragraphs[1:]
     result.paragraphs = [p for p in paragraphs if normalise(p.text) != normalise(result.caption)]
     result.date = hints.date or result.date
     result.outlet = hints.outlet or _first_outlet(boilerplate + [p.text for p in result.paragraphs])
-    return result
 
 
 def _first_outlet(texts: list[str]) -> str:
