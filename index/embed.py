@@ -271,6 +271,52 @@ class HashingEmbedder:
         return len(_TOKEN.findall(text)) + 2  # as if [CLS] and [SEP] were added
 
 
+class VectorCache:
+    """Vectors of texts already embedded, shared by every embedder of the same name (a bounded LRU).
+
+    For `ask`, which embeds the sentences of its top passages: the same passages come back for related
+    questions (and for the same question asked again from the app), so their sentences are embedded once.
+    Keyed by the embedder's name, which names the vectors (torch and ONNX fp32 share them).
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:  # 20k x 384 float32 = 31 MB at most
+        self.max_entries = max_entries
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) vectors of `texts`, embedding only those not seen before (in one batch call)."""
+        keys = [(embedder.name, text) for text in texts]
+        with self._lock:
+            found = {key: self._vectors[key] for key in keys if key in self._vectors}
+            for key in found:
+                self._vectors.move_to_end(key)
+        missing = list(dict.fromkeys(key[1] for key in keys if key not in found))
+        if missing:
+            fresh = np.asarray(embedder.embed_documents(missing), dtype=np.float32)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    found[(embedder.name, text)] = vector
+                    self._vectors[(embedder.name, text)] = vector
+                while len(self._vectors) > self.max_entries:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            self.hits += len(keys) - len(missing)
+            self.misses += len(missing)
+        if not keys:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return np.stack([found[key] for key in keys])
+
+
+SENTENCE_VECTORS = VectorCache()
+
+
+def embed_cached(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """embedder.embed_documents(texts) through the process-wide VectorCache (for ask-time sentences)."""
+    return SENTENCE_VECTORS.embed(embedder, texts)
+
+
 def model_description(settings) -> tuple[str, int | None]:
     """Name and dimension of the configured model, without loading it (for manifest checks)."""
     if settings.embedding_backend == "hashing":

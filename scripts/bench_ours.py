@@ -27,6 +27,13 @@ LATE_PARAGRAPH = ("\n\nA late correction arrived after the first build of this f
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM: ru_maxrss would carry over the forking parent's peak across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 

@@ -16,6 +16,7 @@ from core.settings import Settings, bundled_model_dir
 from index import onnx_backend
 from index.embed import (
     HashingEmbedder,
+    VectorCache,
     embedder_name,
     encode_length_sorted,
     length_sorted_batches,
@@ -62,6 +63,30 @@ def test_length_sorted_embedding_matches_unsorted_embedding():
     embedder = HashingEmbedder()
     sorted_vectors = encode_length_sorted(embedder.embed_documents, TEXTS, 2, embedder.dim)
     np.testing.assert_allclose(sorted_vectors, embedder.embed_documents(TEXTS), atol=1e-6)
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts):
+        self.embedded.extend(texts)
+        return super().embed_documents(texts)
+
+
+def test_vector_cache_embeds_each_text_once_and_keeps_order():
+    embedder, cache = CountingEmbedder(), VectorCache(max_entries=3)
+    first = cache.embed(embedder, ["a b", "c d", "a b"])
+    np.testing.assert_allclose(first, HashingEmbedder().embed_documents(["a b", "c d", "a b"]), atol=1e-6)
+    assert embedder.embedded == ["a b", "c d"]
+    again = cache.embed(embedder, ["c d", "a b"])
+    np.testing.assert_array_equal(again, first[[1, 0]])
+    assert embedder.embedded == ["a b", "c d"]
+    cache.embed(embedder, ["e", "f", "g"])  # evicts the two oldest
+    cache.embed(embedder, ["a b"])
+    assert embedder.embedded == ["a b", "c d", "e", "f", "g", "a b"]
+    assert cache.embed(embedder, []).shape == (0, embedder.dim)
 
 
 def test_names_share_fp32_and_separate_int8(monkeypatch):
