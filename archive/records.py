@@ -40,6 +40,11 @@ class Article:
         last = max((p.end_line for p in self.paragraphs), default=self.title_line)
         return (self.title_line, last)
 
+    def span_of(self, first: int, last: int) -> tuple[int, int]:
+        """First and last raw-file line of paragraphs `first`..`last` (0-based, inclusive)."""
+        paragraphs = self.paragraphs[first : last + 1]
+        return min(p.start_line for p in paragraphs), max(p.end_line for p in paragraphs)
+
     @property
     def body(self) -> str:
         """The cleaned body, paragraphs separated by blank lines."""

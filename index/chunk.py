@@ -166,7 +166,8 @@ def _build_chunks(
     chunks: list[Chunk] = []
     for group in _pack(units, budget, min(target, budget), overlap):
         members = [units[i] for i in group]
-        paragraphs = [article.paragraphs[u.paragraph] for u in members]
+        paragraph_span = (members[0].paragraph, members[-1].paragraph)
+        start_line, end_line = article.span_of(*paragraph_span)
         chunks.append(
             Chunk(
                 id=f"{article.id}:{len(chunks)}",
@@ -175,11 +176,11 @@ def _build_chunks(
                 source=article.source,
                 title=article.title,
                 text=_chunk_text(article, members),
-                start_line=min(p.start_line for p in paragraphs),
-                end_line=max(p.end_line for p in paragraphs),
+                start_line=start_line,
+                end_line=end_line,
                 date=article.date,
                 outlet=article.outlet,
-                paragraph_span=(members[0].paragraph, members[-1].paragraph),
+                paragraph_span=paragraph_span,
             )
         )
     return chunks
