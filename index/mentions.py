@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,8 +25,7 @@ from index.name_match import NameForm, find_in_text, name_forms
 from index.postings import article_order, chunks_with_all, chunks_with_token, duplicate_ids
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """One mention: where it is (article, paragraph, raw lines) and how it was written."""
 
     article_id: str

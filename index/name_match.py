@@ -17,21 +17,25 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from core.text import ARABIC_ARTICLES, SKELETON_MARK, glued_article_rest, skeleton, split_words, stem
+from index.skeleton_regex import anchors, plain_letters, prefix_regex
 
 _DASH_CHARS = "-‐‑‒–—―−"
 _APOSTROPHE_CHARS = "'’‘`´ʼʻ′ʹʾʿ"
 # A word as the index reads one: letters/digits joined by apostrophes or dashes ("al-Nujaba", "Kata'ib").
 _TOKEN = re.compile(rf"[^\W_]+(?:[{re.escape(_APOSTROPHE_CHARS + _DASH_CHARS)}][^\W_]+)*")
 _DASHES = re.compile(rf"[{re.escape(_DASH_CHARS)}]")
+_WINDOW_BACK = 30  # characters a word of a mention can take before the anchor letter, per word
+_WINDOW_AHEAD = 40  # characters after it (the rest of the word)
+_JOINERS = frozenset(_APOSTROPHE_CHARS + _DASH_CHARS)
 _POSSESSIVE = re.compile(rf"[{re.escape(_APOSTROPHE_CHARS)}][sS]$")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 SHORT_SKELETON = 4  # skeletons shorter than this also compare their vowel groups
 
 
-@dataclass(frozen=True)
-class _Piece:
+class _Piece(NamedTuple):  # a tuple: made for every word near an anchor, so cheap to create
     """One content word of a paragraph: its skeleton(s), how it was written, and its place in the text."""
 
     skeleton: str
@@ -110,6 +114,77 @@ def _spelling(text: str, start: int, end: int) -> str:
 
 def find_in_text(text: str, forms: Sequence[NameForm]) -> list[tuple[int, int, str]]:
     """Character spans and spellings of the mentions of any form in `text`; longer forms win."""
+    targets = tuple(form.target for form in forms)
+    starts = prefix_regex(targets)
+    if starts is None:
+        return _find_everywhere(text, forms)
+    plain = plain_letters(text)
+    reach = max(form.words for form in forms) + 2  # tokens a mention can span, with a split article
+    found: list[tuple[int, int, str]] = []
+    covered = 0
+    for window_start, window_end in _windows(plain, anchors(targets), reach):
+        for hit in starts.finditer(plain, max(window_start, covered), window_end):
+            if hit.start() < covered:
+                continue
+            match = _match_from(text, hit.start(), reach, forms)
+            if match is not None:
+                found.append(match)
+                covered = match[1]
+    return found
+
+
+def _windows(plain: str, literals: tuple[str, ...], reach: int) -> list[tuple[int, int]]:
+    """Stretches of the text around the letters every mention holds; where they are common, the whole text."""
+    lower = plain.lower()
+    if len(lower) != len(plain):  # a letter that lower-cases to two: offsets would move
+        return [(0, len(plain))]
+    positions: list[int] = []
+    for literal in literals:
+        at = lower.find(literal)
+        while at >= 0:
+            positions.append(at)
+            at = lower.find(literal, at + 1)
+    if len(positions) * _WINDOW_BACK * reach > len(plain):
+        return [(0, len(plain))]
+    windows: list[tuple[int, int]] = []
+    for at in sorted(positions):
+        start, end = max(at - _WINDOW_BACK * reach, 0), min(at + _WINDOW_AHEAD, len(plain))
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], end))
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _match_from(text: str, position: int, reach: int, forms: Sequence[NameForm]) -> tuple[int, int, str] | None:
+    """The mention starting with the word at `position`, if one does."""
+    begin = _token_start(text, position)
+    window_end = begin
+    for count, token in enumerate(_TOKEN.finditer(text, begin), start=1):
+        window_end = token.end()
+        if count >= reach:
+            break
+    pieces = _pieces(text[begin:window_end])
+    index = next((i for i, piece in enumerate(pieces) if begin + piece.end > position), None)
+    width = _match_at(pieces, index, forms) if index is not None else 0
+    if not width:
+        return None
+    start, end = begin + pieces[index].start, begin + pieces[index + width - 1].end
+    return start, end, _spelling(text, start, end)
+
+
+def _token_start(text: str, position: int) -> int:
+    """Start of the word (apostrophes and dashes inside it included) that holds `position`."""
+    while position > 0 and (
+        text[position - 1].isalnum()
+        or (text[position - 1] in _JOINERS and position > 1 and text[position - 2].isalnum())
+    ):
+        position -= 1
+    return position
+
+
+def _find_everywhere(text: str, forms: Sequence[NameForm]) -> list[tuple[int, int, str]]:
+    """The slow path: every word of the text split and tried (names in other scripts, with digits, ...)."""
     pieces = _pieces(text)
     found: list[tuple[int, int, str]] = []
     index = 0

@@ -1,7 +1,7 @@
 """Which chunks hold a lexical token, and the article order and duplicate groups of a searcher.
 
-The one place that knows how the loaded index keeps its postings, so index.mentions does not: a public
-lookup on the searcher or its lexical index is used when there is one, else the bm25s score matrix
+The one place that knows how the loaded index keeps its postings, so index.mentions does not: the lexical
+index's `matching(tokens, require_all=True)` (SQLite FTS5) when it has one, else the bm25s score matrix
 (stored by token, CSC: the chunk ids of token t are indices[indptr[t]:indptr[t + 1]]), else a scan of
 the chunk texts in memory (correct, slow; never the raw files).
 """
@@ -33,6 +33,9 @@ def _public_lookup(searcher):
 
 def chunks_with_token(searcher, token: str) -> np.ndarray:
     """Sorted ids of the chunks whose lexical tokens include `token` (e.g. '~hzbl' or 'hezbollah')."""
+    matching = getattr(getattr(searcher, "lexical", None), "matching", None)
+    if callable(matching):
+        return np.asarray(matching([token], require_all=True), dtype=np.int64)
     lookup = _public_lookup(searcher)
     if lookup is not None:
         return np.unique(np.asarray(lookup(token), dtype=np.int64))
@@ -63,6 +66,9 @@ def chunks_with_all(searcher, tokens: Sequence[str]) -> np.ndarray:
     """Ids of the chunks holding every one of `tokens` (none when `tokens` is empty)."""
     if not tokens:
         return _EMPTY
+    matching = getattr(getattr(searcher, "lexical", None), "matching", None)
+    if callable(matching):  # the lexical index answers the conjunction itself (one FTS5 query)
+        return np.asarray(matching(list(tokens), require_all=True), dtype=np.int64)
     result = chunks_with_token(searcher, tokens[0])
     for token in tokens[1:]:
         if not len(result):
