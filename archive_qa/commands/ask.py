@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import argparse
 
+from archive_qa.commands.batch_flags import add_batch_flags, check_single_or_batch
 from archive_qa.commands.common import add_common, add_filters, print_json, search_filters, settings_from
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("ask", help="answer a question with citations")
     add_common(parser)
-    parser.add_argument("question")
+    parser.add_argument("question", nargs="?")
     add_filters(parser)
     parser.add_argument("--answerer", choices=["extractive", "generative"], help="default: extractive")
+    add_batch_flags(parser, kind="questions")
 
 
 def run(args: argparse.Namespace) -> int:
     from index.search import Searcher
     from qa.answer import answer_question
 
+    if not check_single_or_batch("ask", args.question, args.questions, "--questions"):
+        return 2
     settings = settings_from(args)
     searcher = Searcher.open(settings)
+    if args.questions is not None:
+        from archive_qa.commands.batch_run import ask_batch
+
+        return ask_batch(args, settings, searcher)
     answer = answer_question(
         searcher,
         args.question,

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import argparse
 
+from archive_qa.commands.batch_flags import add_batch_flags, check_single_or_batch
 from archive_qa.commands.common import add_common, add_filters, print_json, search_filters, settings_from
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("search", help="ranked passages for a query")
     add_common(parser)
-    parser.add_argument("query")
+    parser.add_argument("query", nargs="?")
     add_filters(parser)
+    add_batch_flags(parser, kind="queries")
 
 
 def run(args: argparse.Namespace) -> int:
     from index.search import Searcher
 
+    if not check_single_or_batch("search", args.query, args.queries, "--queries"):
+        return 2
     settings = settings_from(args)
     searcher = Searcher.open(settings)
+    if args.queries is not None:
+        from archive_qa.commands.batch_run import search_batch
+
+        return search_batch(args, settings, searcher)
     hits = searcher.search(args.query, k=settings.top_k if args.k is None else args.k,
                            mode=args.mode or settings.search_mode, filters=search_filters(args))
     if args.json:
