@@ -22,7 +22,7 @@ import numpy as np
 
 from core.errors import InvalidQuery
 from index.name_match import NameForm, find_in_text, name_forms
-from index.postings import article_order, chunks_with_all, chunks_with_token, duplicate_ids
+from index.postings import chunks_by_id, chunks_with_all, chunks_with_token, duplicate_ids
 
 
 class Mention(NamedTuple):
@@ -105,36 +105,29 @@ def _candidate_chunks(searcher, forms: Sequence[NameForm]) -> np.ndarray:
     return np.unique(np.concatenate(found))
 
 
-def _candidate_paragraphs(searcher, chunk_ids: Iterable[int]) -> dict[str, set[int]]:
-    """Article id -> indexes of the paragraphs the candidate chunks draw from."""
+def _candidate_paragraphs(searcher, chunk_ids: Sequence[int], articles: dict[str, Any]) -> dict[str, set[int]]:
+    """Article id -> indexes of the paragraphs the candidate chunks draw from (articles fetched into `articles`)."""
     paragraphs: dict[str, set[int]] = {}
-    for chunk_id in chunk_ids:
-        chunk = searcher.chunks[int(chunk_id)]
-        if chunk.paragraph_span is not None:
-            first, last = chunk.paragraph_span
-        else:
-            article = searcher.article(chunk.article_id)
-            first, last = 0, (len(article.paragraphs) - 1 if article else -1)
+    for chunk in chunks_by_id(searcher, chunk_ids):
+        if chunk.article_id not in articles:
+            articles[chunk.article_id] = searcher.article(chunk.article_id)
+        article = articles[chunk.article_id]
+        if article is None:
+            continue
+        first, last = chunk.paragraph_span if chunk.paragraph_span is not None else (0, len(article.paragraphs) - 1)
         paragraphs.setdefault(chunk.article_id, set()).update(range(first, last + 1))
     return paragraphs
 
 
-def _mentions_in(searcher, article_id: str, paragraphs: Iterable[int], forms) -> list[Mention]:
-    article = searcher.article(article_id)
-    if article is None:
-        return []
+def _mentions_in(article, paragraphs: Iterable[int], forms) -> list[Mention]:
     mentions = []
     for index in sorted(paragraphs):
         if index >= len(article.paragraphs):
             continue
         paragraph = article.paragraphs[index]
         for _, _, spelling in find_in_text(paragraph.text, forms):
-            mentions.append(Mention(article_id, index, paragraph.start_line, paragraph.end_line, spelling))
+            mentions.append(Mention(article.id, index, paragraph.start_line, paragraph.end_line, spelling))
     return mentions
-
-
-def _sort_key(article: ArticleMentions, order: dict[str, int]) -> tuple:
-    return (not article.date, article.date, article.source, order.get(article.article_id, 0))
 
 
 def find_mentions(searcher, name: str, aliases: Sequence[str] = ()) -> MentionReport:
@@ -145,39 +138,39 @@ def find_mentions(searcher, name: str, aliases: Sequence[str] = ()) -> MentionRe
     forms = name_forms(name, aliases)
     if not forms:
         raise InvalidQuery(f"{name!r} holds no word to look for")
+    articles: dict[str, Any] = {}
+    candidates = _candidate_paragraphs(searcher, _candidate_chunks(searcher, forms), articles)
     by_article: dict[str, list[Mention]] = {}
-    for article_id, paragraphs in _candidate_paragraphs(searcher, _candidate_chunks(searcher, forms)).items():
-        mentions = _mentions_in(searcher, article_id, paragraphs, forms)
+    for article_id, paragraphs in candidates.items():
+        mentions = _mentions_in(articles[article_id], paragraphs, forms)
         if mentions:
             by_article[article_id] = mentions
-    order = {article_id: position for position, article_id in enumerate(article_order(searcher))}
     spellings: Counter[str] = Counter()
-    articles = []
-    for article_id in _representatives(searcher, by_article, order):
-        mentions = by_article[article_id]
+    found = []
+    for article_id in _representatives(searcher, by_article, articles):
+        mentions, article = by_article[article_id], articles[article_id]
         spellings.update(mention.spelling for mention in mentions)
-        article = searcher.article(article_id)
-        articles.append(ArticleMentions(
+        found.append(ArticleMentions(
             article_id=article_id, source=article.source, title=article.title, date=article.date,
             outlet=article.outlet, count=len(mentions),
             lines=tuple(sorted({(m.start_line, m.end_line) for m in mentions})),
             also_in=searcher.also_in(article_id),
         ))
-    articles.sort(key=lambda item: _sort_key(item, order))
+    found.sort(key=lambda item: (not item.date, item.date, item.source, articles[item.article_id].position))
     return MentionReport(
         name=name,
         spellings=tuple(spelling for spelling, _ in sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))),
-        total=sum(article.count for article in articles),
-        articles=tuple(articles),
+        total=sum(article.count for article in found),
+        articles=tuple(found),
         forms=tuple(form.text for form in forms),
     )
 
 
-def _representatives(searcher, by_article: dict[str, list[Mention]], order: dict[str, int]) -> list[str]:
-    """One article per near-duplicate group: the first in index order that mentions the name."""
+def _representatives(searcher, by_article: dict[str, list[Mention]], articles: dict[str, Any]) -> list[str]:
+    """One article per near-duplicate group: the first in archive order (source, position) naming the name."""
     kept: list[str] = []
     seen: set[str] = set()
-    for article_id in sorted(by_article, key=lambda aid: order.get(aid, 0)):
+    for article_id in sorted(by_article, key=lambda aid: (articles[aid].source, articles[aid].position)):
         if article_id in seen:
             continue
         kept.append(article_id)
