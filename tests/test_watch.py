@@ -17,11 +17,21 @@ import pytest
 
 from core.settings import BUNDLED_ARCHIVE, Settings
 from index.search import Searcher
-from index.store import BuildLock
 
 NEW_FILE = "007_arrived.txt"
 PART_ONE = "Fighters Move Near The Border\n\nMarch 5, 2024\n\nWitnesses saw Hizbullah fighters near the crossing "
 PART_TWO = "before dawn on Tuesday, and the sentinel word quillwort was painted on a truck.\n"
+
+
+def _build_lock(index: Path):
+    """The index's build lock, taken without waiting (raises IndexLocked when someone holds it)."""
+    try:
+        from index.publish import build_lock
+    except ImportError:
+        from index.store import BuildLock
+
+        return BuildLock(index, timeout=0)
+    return build_lock(index, timeout=0)
 
 
 def _reader(stream, lines: queue.Queue) -> None:
@@ -91,7 +101,7 @@ def test_a_file_written_in_two_steps_is_indexed_once_and_whole(watched):
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0
     assert "stopped" in process.stderr.read()
-    with BuildLock(index, timeout=0):  # nobody holds the build lock any more
+    with _build_lock(index):  # nobody holds the build lock any more
         pass
     assert not list(index.glob(".current.*"))
 
@@ -109,5 +119,5 @@ def test_ctrl_c_during_the_first_build_leaves_no_lock(tmp_path):
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) in (0, 130)
-    with BuildLock(Path(index), timeout=0):
+    with _build_lock(index):
         pass
