@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.env import set_offline_environment
-from ui import resources
+from ui import links, resources
 from ui.markup import CSS
 from ui.sidebar import history_panel, render_sidebar
 from ui.views import main_area
@@ -18,6 +18,9 @@ st.html(CSS)
 settings = resources.current_settings()
 health = resources.index_health(settings)
 job = resources.build_jobs().get(str(settings.resolved_index_dir()))
+link = links.read_link_once(st.session_state, st.query_params)  # ?q=...&k=...&mode=... of a shared answer
+for note in link.notes if link else ():
+    st.toast(note)
 options, history_slot = render_sidebar(settings, health, job)
 main_area(settings, health, job, options)
 history_panel(history_slot)

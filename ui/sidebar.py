@@ -14,6 +14,7 @@ from qa.answer import ANSWERERS
 from qa.render import answer_to_markdown
 from ui import resources, state
 from ui.jobs import BuildJob
+from ui.links import linked_value
 from ui.markup import md_code, md_escape
 from ui.state import AskOptions
 
@@ -111,9 +112,11 @@ def options_panel(settings: Settings) -> AskOptions:
         help="Extractive quotes the archive verbatim and is always available; generative writes an answer "
         "with a language model and checks every sentence against the passages it cites.",
     )
-    k = st.slider("Passages", 1, 20, value=min(max(settings.top_k, 1), 20), key="opt_k",
+    k = st.slider("Passages", 1, 20, value=linked_value(st.session_state, "k", min(max(settings.top_k, 1), 20)),
+                  key="opt_k",
                   help="How many passages search returns and the answerer reads.")
-    mode = st.selectbox("Ranking", MODES, index=MODES.index(settings.search_mode), key="opt_mode",
+    linked_mode = linked_value(st.session_state, "mode", settings.search_mode)
+    mode = st.selectbox("Ranking", MODES, index=MODES.index(linked_mode), key="opt_mode",
                         help="hybrid fuses meaning (embeddings) and exact words (BM25).")
     with st.expander("Filters", expanded=False, key="filters"):
         source = st.text_input("Source files", key="opt_source", placeholder="e.g. 001_*.txt or 2024/*",

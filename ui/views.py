@@ -16,10 +16,12 @@ from qa.answer import ABSTAIN_MESSAGE
 from qa.records import Answer, Citation
 from qa.render import answer_to_markdown
 from qa.sources import UnsafePath
-from ui import resources, state
+from ui import exports, links, resources, state
 from ui.evidence import describe_source, meta_parts, passage_for, read_raw_lines
+from ui.index_notice import index_notice
 from ui.jobs import BuildJob
 from ui.markup import answer_html, article_html, md_code, md_escape, meta_html, passage_html, raw_lines_html
+from ui.mentions import mentions_tab
 from ui.sidebar import build_outcome, build_progress
 from ui.state import AskOptions, HistoryEntry, SearchResult
 
@@ -167,6 +169,7 @@ def show_answer(entry: HistoryEntry, settings: Settings, searcher: Any) -> None:
         "Export as Markdown", data=answer_to_markdown(answer), file_name=f"answer-{_slug(entry.question)}.md",
         mime="text/markdown", key=f"export_{entry.id}", on_click="ignore", icon=":material/download:",
     )
+    exports.citation_downloads(entry, _slug(entry.question))
 
 
 def ask_tab(settings: Settings, searcher: Any, options: AskOptions) -> None:
@@ -175,6 +178,9 @@ def ask_tab(settings: Settings, searcher: Any, options: AskOptions) -> None:
         question = left.text_input("Question", key="ask_question",
                                    placeholder="Ask the archive a question, e.g. who, what, where, how many…")
         submitted = right.form_submit_button("Ask", type="primary", key="ask_submit", width="stretch")
+    linked = "" if submitted else links.take_pending_question(st.session_state)  # a shared link's question
+    if linked:
+        question, submitted = linked, True
     if submitted and question and question.strip():
         try:
             working = ("Searching the archive; the language model writes the answer (its first use loads it, "
@@ -188,6 +194,7 @@ def ask_tab(settings: Settings, searcher: Any, options: AskOptions) -> None:
             st.error(str(error))
             return
         state.record(st.session_state, HistoryEntry(question.strip(), answer, options, warning, seconds))
+        links.write_link(st.query_params, question.strip(), options.k, options.mode)
     entry = state.shown(st.session_state)
     if entry is None:
         st.caption("Answers quote the archive; every sentence carries a citation that opens on the passage, "
@@ -260,8 +267,11 @@ def main_area(settings: Settings, health: resources.IndexHealth, job: BuildJob |
         st.error(health.message)
     if health.stale:
         stale_banner(settings, job)
-    ask, search = st.tabs(["Ask", "Search passages"], key="aq_mode")
+    index_notice(settings, health)
+    ask, search, mentions = st.tabs(["Ask", "Search passages", "Mentions"], key="aq_mode")
     with ask:
         ask_tab(settings, health.searcher, options)
     with search:
         search_tab(settings, health.searcher, options)
+    with mentions:
+        mentions_tab(settings, health.searcher)
