@@ -8,6 +8,7 @@ renames it into place; the loser of the race throws its copy away and uses the w
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import platform
 import shutil
@@ -123,9 +124,17 @@ def _publish(temporary: Path, final: Path, variant: OnnxVariant) -> None:
 def _export_fp32(source: Path, target: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
-    # Loading a folder without onnx/model.onnx makes optimum export the graph from the local weights.
-    model = SentenceTransformer(str(source), backend="onnx", device="cpu", local_files_only=True,
-                                model_kwargs={"provider": "CPUExecutionProvider"})
+    # Loading a folder without onnx/model.onnx makes optimum export the graph from the local weights. The
+    # library then advises saving the export into the (read-only, packaged) model folder: we save it to
+    # the cache instead, so that advice is silenced.
+    library_log = logging.getLogger("sentence_transformers")
+    level = library_log.level
+    library_log.setLevel(logging.ERROR)
+    try:
+        model = SentenceTransformer(str(source), backend="onnx", device="cpu", local_files_only=True,
+                                    model_kwargs={"provider": "CPUExecutionProvider"})
+    finally:
+        library_log.setLevel(level)
     model.save_pretrained(str(target))
     if not (target / FP32_FILE).is_file():
         raise FileNotFoundError(f"ONNX export wrote no {FP32_FILE} under {target}")

@@ -74,6 +74,9 @@ def main() -> int:
     parser.add_argument("--backends", type=lambda s: s.split(","), default=["torch", "onnx", "onnx-int8"])
     parser.add_argument("--sets", type=lambda s: s.split(","), default=["sample", "web"])
     parser.add_argument("--web-archive", type=Path, default=SETS["web"][0], help="the development archive")
+    parser.add_argument("--web-backends", type=lambda s: s.split(","), default=None,
+                        help="backends for the web set (default: --backends; onnx fp32 gives torch's vectors)")
+    parser.add_argument("--out", type=Path, help="also write the results here after every backend")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = {}
@@ -84,9 +87,12 @@ def main() -> int:
             if not archive.is_dir():
                 results[name] = {"error": f"{archive} missing: run scripts/make_dev_archive.py first"}
                 continue
-            results[name] = {backend: evaluate_backend(backend, archive, questions,
-                                                       Path(scratch) / f"{name}-{backend}")
-                             for backend in args.backends}
+            results[name] = {}
+            for backend in (args.web_backends or args.backends) if name == "web" else args.backends:
+                results[name][backend] = evaluate_backend(backend, archive, questions,
+                                                          Path(scratch) / f"{name}-{backend}")
+                if args.out:
+                    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(json.dumps(results, indent=2))
     return 0
 
