@@ -117,3 +117,24 @@ def test_citation_exports(built):
     assert document["question"] == HEZBOLLAH and len(document["citations"]) == len(answer.citations)
 
 
+
+
+def test_the_page_notices_a_build_made_elsewhere(built, monkeypatch, tmp_path):
+    """A build from outside the app (archive-qa watch, cron) shows up on the next run, with what it added."""
+    from index.build import build_index
+
+    root = tmp_path / "copy"
+    shutil.copytree(built.archive_dir, root / "archive")
+    settings = Settings(archive_dir=root / "archive", index_dir=root / "index", embedding_backend="hashing")
+    build_index(settings, progress=False)
+    _env(monkeypatch, settings)
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    assert not any("Index updated" in block.value for block in app.success)
+    (settings.archive_dir / "009_new.txt").write_text(
+        "Aid Convoy Reaches Deir ez-Zor\n\nMarch 5, 2024\n\nAn aid convoy reached the city on Tuesday.\n",
+        encoding="utf-8")
+    build_index(settings, progress=False)
+    app.run()
+    assert not app.exception, app.exception
+    notices = [block.value for block in app.success if "Index updated" in block.value]
+    assert notices and "seconds ago: 1 article added" in notices[0]
