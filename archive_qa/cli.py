@@ -31,8 +31,15 @@ def _module(command: str):
     return importlib.import_module(f"archive_qa.commands.{COMMAND_MODULES[command]}")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (what is wrong, and where the help is), not the whole usage text."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="archive-qa",
         description="Search a news archive and answer questions with citations to file and lines.",
     )

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from core.errors import ArchiveError
+from core.errors import ArchiveError, InvalidQuery
 from index.records import Hit
 from qa.citations import check_answer
 from qa.extractive import extractive_answer
@@ -16,6 +16,10 @@ from qa.records import Answer
 from qa.sources import RawFiles
 
 ANSWERERS = ("extractive", "generative")
+# Bounds on one question (docs/RELIABILITY.md): the model reads 256 tokens of it anyway, and every passage read
+# costs sentence embeddings, so a pasted article or k=10000 is refused in one line instead of taking minutes.
+MAX_QUESTION_CHARS = 2000
+MAX_PASSAGES = 100
 ABSTAIN_MESSAGE = "The archive holds no passage that answers this question."
 FALLBACK_NOTE = (
     "The generative answer had no sentence supported by the passages; showing the extractive answer."
@@ -80,6 +84,11 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
     question = question.strip()
     if not question:
         raise ArchiveError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuery(f"the question is {len(question):,} characters long; ask in at most "
+                           f"{MAX_QUESTION_CHARS:,} (search takes longer text)")
+    if not 1 <= k <= MAX_PASSAGES:
+        raise InvalidQuery(f"k={k}: an answer reads between 1 and {MAX_PASSAGES} passages")
     if answerer not in ANSWERERS:
         raise ArchiveError(f"unknown answerer {answerer!r}: choose {' or '.join(ANSWERERS)}")
     hits = list(searcher.search(question, k=k, mode=mode, filters=filters))

@@ -13,11 +13,25 @@ EXIT_ERROR = 1
 EXIT_SKIPPED = 3
 
 
+MAX_K = 1000  # passages one search may print; an answer reads at most qa.answer.MAX_PASSAGES
+
+
 def positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
     return number
+
+
+def passage_count(value: str) -> int:
+    """-k: 1..MAX_K, so `-k 10000000` is refused at once instead of ranking the whole index."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
+    if number > MAX_K:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_K}, not {number}")
+    return positive_int(value)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +42,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-k", type=positive_int, default=None, help="number of passages (default 5)")
+    parser.add_argument("-k", type=passage_count, default=None, help="number of passages (default 5)")
     parser.add_argument("--mode", choices=["dense", "bm25", "hybrid"], help="ranking (default hybrid)")
     parser.add_argument("--source", metavar="GLOB", help="only sources matching this glob, e.g. '00[12]_*'")
     parser.add_argument("--since", metavar="DATE", help="only articles dated on or after YYYY-MM-DD")

@@ -27,6 +27,10 @@ def run(args: argparse.Namespace) -> int:
         from archive_qa.commands.batch_run import search_batch
 
         return search_batch(args, settings, searcher)
+    if not args.query.strip():  # an empty query matches nothing: say so rather than print an empty list
+        from core.errors import InvalidQuery
+
+        raise InvalidQuery("the query is empty")
     hits = searcher.search(args.query, k=settings.top_k if args.k is None else args.k,
                            mode=args.mode or settings.search_mode, filters=search_filters(args))
     if args.json:
