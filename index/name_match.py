@@ -89,20 +89,34 @@ def _word_shape(word: str, capitalised: bool) -> tuple[str, str, int]:
     return skeleton(word), skeleton(rest) if rest else "", len(_VOWEL_GROUPS.findall(word))
 
 
-def _pieces(text: str) -> list[_Piece]:
-    pieces: list[_Piece] = []
-    for match in _TOKEN.finditer(text):
+@lru_cache(maxsize=200_000)
+def _token_pieces(token: str) -> tuple[tuple[str, str, bool, int, int, int], ...]:
+    """(skeleton, rest, capitalised, vowels, start, end) of each content word of one token, offsets in the token.
+
+    A word's span starts at an article glued before it ("al-Nujaba"), so the spelling shows it.
+    """
+    result = []
+    article_start = None
+    for start, end, content, is_article in _token_parts(token):
+        if is_article:
+            article_start = start if article_start is None else article_start
+            continue
+        begin = article_start if article_start is not None else start
         article_start = None
-        for start, end, content, is_article in _token_parts(match.group()):
-            if is_article:
-                article_start = start if article_start is None else article_start
-                continue
-            begin = match.start() + (article_start if article_start is not None else start)
-            article_start = None
-            for word, capitalised in content:
-                shape, rest, vowels = _word_shape(word, capitalised)
-                pieces.append(_Piece(shape, rest, capitalised, vowels, begin, match.start() + end))
-    return pieces
+        for word, capitalised in content:
+            shape, rest, vowels = _word_shape(word, capitalised)
+            result.append((shape, rest, capitalised, vowels, begin, end))
+    return tuple(result)
+
+
+def _pieces_of(token: re.Match[str]) -> list[_Piece]:
+    offset = token.start()
+    return [_Piece(shape, rest, capitalised, vowels, offset + start, offset + end)
+            for shape, rest, capitalised, vowels, start, end in _token_pieces(token.group())]
+
+
+def _pieces(text: str) -> list[_Piece]:
+    return [piece for token in _TOKEN.finditer(text) for piece in _pieces_of(token)]
 
 
 def _spelling(text: str, start: int, end: int) -> str:
@@ -126,7 +140,7 @@ def find_in_text(text: str, forms: Sequence[NameForm]) -> list[tuple[int, int, s
         for hit in starts.finditer(plain, max(window_start, covered), window_end):
             if hit.start() < covered:
                 continue
-            match = _match_from(text, hit.start(), reach, forms)
+            match = _match_from(text, hit.start(), forms)
             if match is not None:
                 found.append(match)
                 covered = match[1]
@@ -156,20 +170,27 @@ def _windows(plain: str, literals: tuple[str, ...], reach: int) -> list[tuple[in
     return windows
 
 
-def _match_from(text: str, position: int, reach: int, forms: Sequence[NameForm]) -> tuple[int, int, str] | None:
-    """The mention starting with the word at `position`, if one does."""
-    begin = _token_start(text, position)
-    window_end = begin
-    for count, token in enumerate(_TOKEN.finditer(text, begin), start=1):
-        window_end = token.end()
-        if count >= reach:
-            break
-    pieces = _pieces(text[begin:window_end])
-    index = next((i for i, piece in enumerate(pieces) if begin + piece.end > position), None)
-    width = _match_at(pieces, index, forms) if index is not None else 0
+def _match_from(text: str, position: int, forms: Sequence[NameForm]) -> tuple[int, int, str] | None:
+    """The mention starting with the word at `position`, if one does; words are split only as far as needed."""
+    tokens = _TOKEN.finditer(text, _token_start(text, position))
+    pieces: list[_Piece] = []
+
+    def more() -> bool:
+        for token in tokens:
+            found = _pieces_of(token)
+            if found:
+                pieces.extend(found)
+                return True
+        return False
+
+    while not pieces or pieces[-1].end <= position:
+        if not more():
+            return None
+    index = next(i for i, piece in enumerate(pieces) if piece.end > position)
+    width = _match_at(pieces, index, forms, more)
     if not width:
         return None
-    start, end = begin + pieces[index].start, begin + pieces[index + width - 1].end
+    start, end = pieces[index].start, pieces[index + width - 1].end
     return start, end, _spelling(text, start, end)
 
 
@@ -199,8 +220,11 @@ def _find_everywhere(text: str, forms: Sequence[NameForm]) -> list[tuple[int, in
     return found
 
 
-def _match_at(pieces: Sequence[_Piece], index: int, forms: Sequence[NameForm]) -> int:
-    """Number of pieces from `index` that spell one of `forms` (tried longest first), or 0."""
+def _match_at(pieces: list[_Piece], index: int, forms: Sequence[NameForm], more=None) -> int:
+    """Number of pieces from `index` that spell one of `forms` (tried longest first), or 0.
+
+    `more()`, when given, appends the next word's pieces to `pieces` (False at the end of the text).
+    """
     first = pieces[index]
     for form in forms:
         for head in (first.skeleton, first.rest):
@@ -212,7 +236,7 @@ def _match_at(pieces: Sequence[_Piece], index: int, forms: Sequence[NameForm]) -
                     if form.matches_run(pieces[index:index + width]):
                         return width
                     break
-                if width > form.words or index + width >= len(pieces):
+                if width > form.words or (index + width >= len(pieces) and not (more and more())):
                     break
                 following = pieces[index + width].skeleton
                 if not following or not form.target.startswith(joined + following, 0):
