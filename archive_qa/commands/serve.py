@@ -53,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
         "--server.headless", "true" if settings.headless else "false",
         "--server.address", os.environ.get("ARCHIVE_QA_ADDRESS", "127.0.0.1"),
         "--browser.gatherUsageStats", "false",
+        # Streamlit runs gc.collect(2) after every script run, holding the GIL while it walks the model's and the
+        # index's objects: under load that was most of the server's GIL time (py-spy --gil, docs/RELIABILITY.md),
+        # stalling every other session. Python's own generational GC still runs.
+        "--runner.postScriptGC", "false",
+        "--server.fileWatcherType", "none",
     ]
     print(f"archive-qa: serving {settings.archive_dir.resolve()} at http://localhost:{settings.port}", flush=True)
     return supervise(command, env)
