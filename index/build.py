@@ -1,35 +1,39 @@
-"""Building the index: incremental by content, atomic by directory swap, serialised by a lock.
+"""Building the index: plan -> process -> publish, incremental by file, atomic by manifest swap, locked.
 
-Articles whose title and paragraphs are unchanged keep their chunks and vectors (read back from the
-previous FAISS file); only new or edited articles are chunked and embedded, so the model is not even
-loaded when nothing needs embedding. An archive that did not change at all leaves the index untouched.
+    plan      index.plan      which files changed (size + mtime, sha256 only when the stat moved)
+    process   index.engine    changed files -> articles, chunks, tokens, signatures, vectors (streamed)
+    publish   index.writer    one SQLite transaction for generation G + 1, a new vector segment
+              index.publish   vector index, manifest, atomic swap of `current`, garbage collection
+
+Unchanged files are never read; articles whose content is unchanged (moved lines, a renamed file) reuse
+their vectors, so the model is not even loaded when nothing needs embedding. Memory is bounded by the
+engine's batches. On any failure the previous index keeps serving (index.publish explains why).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
+import sqlite3
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from archive.records import ArchiveScan, Article, SkippedFile
+from archive.records import SkippedFile
 from core.errors import ArchiveError, ArchiveNotFound, IndexCorrupt, IndexMismatch
-from index import store
-from index.chunk import chunk_article
-from index.embed import Embedder, make_embedder, model_description
-from index.lexical import LexicalIndex
-from index.records import Chunk
-from index.vectors import FaissStore, choose_kind
+from index import manifest as manifests
+from index import publish, tables
+from index.embed import Embedder, HashingEmbedder, make_embedder, model_description
+from index.engine import EMBEDDER_COUNTER, HASHING_COUNTER, ChunkingSpec, Engine, EngineJob, LocalEngine
+from index.plan import Plan, make_plan, stored_files
+from index.vectors import FLAT, IVF, SegmentWriter, VectorStore, train_ivf
+from index.writer import Reuse, TableWriter, skipped_files
 
 ProgressCallback = Callable[[int, int], None]
+RETRAIN_TAIL = 10_000  # vectors added after the IVF index was trained, searched exactly, before retraining
 
 
 @dataclass(frozen=True)
@@ -70,93 +74,15 @@ class BuildReport:
 
 
 @dataclass
-class _Previous:
-    """The serving build, as far as a new build can reuse it."""
+class Serving:
+    """The serving build, opened for reuse by the next one."""
 
     build_dir: Path
     manifest: dict[str, Any]
-    _chunks: list[Chunk] | None = None
-    _store: FaissStore | None = None
-    _keys: list[str] = field(default_factory=list)
-
-    def chunks_by_key(self) -> dict[str, list[tuple[Chunk, int]]]:
-        """Stored chunks (with their vector ids) grouped by the content key of their article."""
-        if self._chunks is None:
-            rows = list(store.read_jsonl(self.build_dir / store.CHUNKS))
-            self._chunks = [store.chunk_from_row(row) for row in rows]
-            self._keys = [row["key"] for row in rows]
-        grouped: dict[str, list[tuple[Chunk, int]]] = {}
-        seen_article: dict[str, str] = {}
-        for vector_id, (chunk, key) in enumerate(zip(self._chunks, self._keys, strict=True)):
-            if seen_article.setdefault(key, chunk.article_id) == chunk.article_id:
-                grouped.setdefault(key, []).append((chunk, vector_id))
-        return grouped
-
-    def vectors(self, ids: Sequence[int]) -> np.ndarray:
-        if self._store is None:
-            self._store = FaissStore.load(self.build_dir / store.VECTORS)
-        return self._store.vectors(np.asarray(ids, dtype=np.int64))
-
-
-def _load_previous(
-    index_dir: Path, settings, model_name: str, model_dim: int | None, notes: list[SkippedFile]
-) -> _Previous | None:
-    build_dir = store.resolve_build_dir(index_dir)
-    if build_dir is None:
-        return None
-    try:
-        manifest = store.read_manifest(build_dir, settings)
-        store.check_compatible(manifest, settings, model_name=model_name, model_dim=model_dim)
-        store.verify_files(build_dir, manifest, settings)
-    except (IndexMismatch, IndexCorrupt) as error:
-        notes.append(SkippedFile(str(index_dir), f"rebuilding in full: {str(error).split('; rebuild')[0]}"))
-        return None
-    return _Previous(build_dir, manifest)
-
-
-def _remap(template: Chunk, article: Article) -> Chunk:
-    """A stored chunk of identical text, moved onto `article` (its id, source, lines, date may differ)."""
-    span = template.paragraph_span or (0, len(article.paragraphs) - 1)
-    paragraphs = article.paragraphs[span[0] : span[1] + 1]
-    return replace(
-        template,
-        id=f"{article.id}:{template.ordinal}",
-        article_id=article.id,
-        source=article.source,
-        title=article.title,
-        start_line=min(p.start_line for p in paragraphs),
-        end_line=max(p.end_line for p in paragraphs),
-        date=article.date,
-        outlet=article.outlet,
-    )
-
-
-def _embed(
-    embedder: Embedder,
-    texts: Sequence[str],
-    batch_size: int,
-    progress: bool,
-    on_progress: ProgressCallback | None,
-) -> np.ndarray:
-    from tqdm import tqdm
-
-    parts = []
-    with tqdm(
-        total=len(texts), desc="embedding", unit="chunk", disable=not progress, file=sys.stderr, leave=False
-    ) as bar:
-        if on_progress:
-            on_progress(0, len(texts))
-        for start in range(0, len(texts), batch_size):
-            batch = texts[start : start + batch_size]
-            parts.append(np.asarray(embedder.embed_documents(batch), dtype=np.float32))
-            bar.update(len(batch))
-            if on_progress:
-                on_progress(start + len(batch), len(texts))
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
-
-
-def _article_digest(row: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    connection: sqlite3.Connection  # a write connection to its tables
+    generation: int
+    counts: dict[str, int]
+    vectors: VectorStore
 
 
 def build_index(
@@ -167,224 +93,348 @@ def build_index(
     lock_timeout: float = 0.0,
     embedder: Embedder | None = None,
     on_progress: ProgressCallback | None = None,
+    engine: Engine | None = None,
+    verify: bool = False,
 ) -> BuildReport:
     """Build or incrementally update the index of `settings.archive_dir` in `settings.resolved_index_dir()`.
 
-    Raises IndexLocked when another build holds the lock past `lock_timeout` seconds, ArchiveNotFound,
-    ModelUnavailable. On any failure the previous index keeps serving.
+    `verify` re-hashes the serving index first (and rebuilds it in full if damaged). Raises IndexLocked when
+    another build holds the lock past `lock_timeout` seconds, ArchiveNotFound, ModelUnavailable.
     """
-    from archive.load import scan_archive
-
     started = time.monotonic()
     if not Path(settings.archive_dir).is_dir():  # say so before creating an index folder for nothing
         raise ArchiveNotFound(f"archive folder not found: {settings.archive_dir}")
     index_dir = settings.resolved_index_dir()
     index_dir.mkdir(parents=True, exist_ok=True)
-    with store.BuildLock(index_dir, lock_timeout):
-        # Checksums first: a file edited while the build runs then reads as changed next time, never as indexed.
-        files = store.archive_checksums(settings.archive_dir, settings.max_file_bytes)
-        scan: ArchiveScan = scan_archive(
-            settings.archive_dir,
-            max_file_bytes=settings.max_file_bytes,
-            near_duplicate_threshold=settings.near_duplicate_threshold,
-        )
-        model_name, model_dim = (embedder.name, embedder.dim) if embedder else model_description(settings)
+    with publish.build_lock(index_dir, lock_timeout):
+        model = (embedder.name, embedder.dim) if embedder else model_description(settings)
         notes: list[SkippedFile] = []
-        previous = _load_previous(index_dir, settings, model_name, model_dim, notes)
-
-        articles = list(scan.articles)
-        digests = {article.id: _article_digest(store.article_row(article)) for article in articles}
-        old = (previous.manifest.get("articles") or {}) if previous else {}
-        added = [aid for aid in digests if aid not in old]
-        removed = [aid for aid in old if aid not in digests]
-        updated = [aid for aid in digests if aid in old and (full or old[aid].get("record") != digests[aid])]
-        groups = [list(group) for group in scan.duplicate_groups]
-
-        def report(chunks: int, embedded: int, published: bool) -> BuildReport:
-            return BuildReport(
-                articles=len(articles),
-                chunks=chunks,
-                added=len(added),
-                updated=len(updated),
-                removed=len(removed),
-                skipped_files=tuple(scan.skipped),
-                warnings=tuple(scan.warnings) + tuple(notes),
-                seconds=time.monotonic() - started,
-                embedded=embedded,
-                published=published,
-                index_dir=str(index_dir),
-            )
-
-        if (
-            previous is not None
-            and not (full or added or removed or updated)
-            and previous.manifest.get("files") == files
-            and previous.manifest.get("duplicate_groups") == groups
-            and previous.manifest.get("vector_index")
-            == _vector_config(settings, previous.manifest["counts"]["chunks"])
-        ):
-            store.remove_stale_builds(index_dir, current=previous.build_dir)
-            return report(int(previous.manifest["counts"]["chunks"]), 0, False)
-
-        keys = {article.id: store.article_key(article) for article in articles}
-        reusable = {} if (full or previous is None) else previous.chunks_by_key()
-        chunks, chunk_keys, matrix, embedded = _chunks_and_vectors(
-            articles, keys, reusable, previous, embedder, settings, progress, on_progress
-        )
-        model_dim = matrix.shape[1]
-        manifest = {
-            "format_version": store.FORMAT_VERSION,
-            "model": {"name": model_name, "dim": model_dim},
-            "chunker": store.chunker_config(settings),
-            "counts": {"articles": len(articles), "chunks": len(chunks)},
-            "articles": {
-                article.id: {
-                    "content_hash": article.content_hash,
-                    "key": keys[article.id],
-                    "record": digests[article.id],
-                }
-                for article in articles
-            },
-            "files": files,
-            "duplicate_groups": groups,
-            "skipped_files": [{"source": item.source, "reason": item.reason} for item in scan.skipped],
-            "archive": str(Path(settings.archive_dir).resolve()),
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "vector_index": _vector_config(settings, len(chunks)),
-        }
-        build_dir = _write_build(index_dir, manifest, chunks, chunk_keys, articles, matrix, settings)
-        store.remove_stale_builds(
-            index_dir, current=build_dir, previous=previous.build_dir if previous else None
-        )
-        return report(len(chunks), embedded, True)
+        serving = open_serving(settings, model, notes, verify=verify)
+        try:
+            return _build(settings, serving, full, embedder, engine, notes, started, progress, on_progress,
+                          model[1])
+        finally:
+            if serving is not None:
+                serving.connection.close()
 
 
-def _chunks_and_vectors(
-    articles: list[Article],
-    keys: dict[str, str],
-    reusable: dict[str, list[tuple[Chunk, int]]],
-    previous: _Previous | None,
-    embedder: Embedder | None,
-    settings,
-    progress: bool,
-    on_progress: ProgressCallback | None,
-) -> tuple[list[Chunk], list[str], np.ndarray, int]:
-    """Chunks of every article (in order), their content keys, their vectors, and how many were embedded.
-
-    Articles whose content key the previous build holds reuse its chunks and vectors; the others (each
-    distinct content once) are chunked and embedded now.
-    """
-    templates: dict[str, list[Chunk]] = {}
-    template_vectors: dict[str, np.ndarray] = {}
-    fresh: list[Article] = []
-    for article in articles:
-        key = keys[article.id]
-        if key in templates:
-            continue
-        if key in reusable and previous is not None:
-            templates[key] = [chunk for chunk, _ in reusable[key]]
-            template_vectors[key] = previous.vectors([vector_id for _, vector_id in reusable[key]])
-        else:
-            templates[key] = []
-            fresh.append(article)
-
-    new_chunks: list[Chunk] = []
-    if fresh:
-        embedder = embedder or make_embedder(settings)
-        window = getattr(embedder, "max_tokens", settings.chunk_max_tokens)
-        max_tokens = min(settings.chunk_max_tokens, window)
-        for article in fresh:
-            templates[keys[article.id]] = chunk_article(
-                article,
-                embedder.count_tokens,
-                max_tokens=max_tokens,
-                target_tokens=settings.chunk_target_tokens,
-                overlap_sentences=settings.chunk_overlap_sentences,
-            )
-            new_chunks.extend(templates[keys[article.id]])
-        texts = [chunk.embedding_text() for chunk in new_chunks]
-        vectors = _embed(embedder, texts, settings.embed_batch_size, progress, on_progress)
-        position = 0
-        for article in fresh:
-            count = len(templates[keys[article.id]])
-            template_vectors[keys[article.id]] = vectors[position : position + count]
-            position += count
-
-    if embedder is not None:
-        dim = embedder.dim
-    elif previous is not None:
-        dim = int(previous.manifest["model"]["dim"])
-    else:  # nothing to embed and nothing to reuse: the model's config fixes the (empty) matrix's width
-        described = model_description(settings)[1]
-        dim = described if described is not None else make_embedder(settings).dim
-
-    chunks: list[Chunk] = []
-    chunk_keys: list[str] = []
-    parts: list[np.ndarray] = [np.zeros((0, dim), dtype=np.float32)]
-    for article in articles:
-        key = keys[article.id]
-        chunks.extend(_remap(template, article) for template in templates[key])
-        chunk_keys.extend([key] * len(templates[key]))
-        parts.append(template_vectors.get(key, parts[0]))
-    return chunks, chunk_keys, np.concatenate(parts), len(new_chunks)
-
-
-def _vector_config(settings, count: int) -> dict[str, Any]:
-    kind = choose_kind(count, settings.approximate_above)
-    config: dict[str, Any] = {"kind": kind}
-    if kind == "hnsw":
-        config.update(m=settings.hnsw_m, ef_construction=HNSW_EF_CONSTRUCTION)
-    return config
-
-
-HNSW_EF_CONSTRUCTION = 200
-
-
-def _write_build(
-    index_dir: Path,
-    manifest: dict[str, Any],
-    chunks: list[Chunk],
-    chunk_keys: list[str],
-    articles: list[Article],
-    matrix: np.ndarray,
-    settings,
-) -> Path:
-    """Write a complete new build beside the serving one, then swap it in; on failure remove it."""
-    build_dir = store.new_build_dir(index_dir)
+def _build(settings, serving, full, embedder, engine, notes, started, progress, on_progress, dim) -> BuildReport:
+    index_dir = settings.resolved_index_dir()
+    dedup = {"threshold": settings.near_duplicate_threshold}
+    same_lineage = serving is not None and not full and serving.manifest.get("dedup") == dedup
+    stored = stored_files(serving.connection, serving.generation) if same_lineage and serving else {}
+    plan = make_plan(settings.archive_dir, stored, settings.max_file_bytes)
+    if same_lineage and serving and not plan.changed and _vector_kind(settings, serving.counts) == _kind(serving):
+        _restat(serving.connection, plan)
+        publish.remove_unreferenced(index_dir, *_kept(index_dir, serving.build_dir))
+        skipped, warnings = skipped_files(serving.connection, serving.generation)
+        return _report(settings, serving.counts, None, skipped, tuple(warnings) + tuple(notes), started)
+    target = _Target.open(index_dir, serving if same_lineage else None, dim)
+    writer = TableWriter(target.connection, target.generation, target.segment, dedup["threshold"], full,
+                         _reuse(serving, full))
     try:
-        kind = manifest["vector_index"]["kind"]
-        vectors = FaissStore.create(
-            matrix.shape[1],
-            kind,
-            hnsw_m=settings.hnsw_m,
-            ef_construction=HNSW_EF_CONSTRUCTION,
-            ef_search=settings.hnsw_ef_search,
-        )
-        vectors.add(matrix)
-        vectors.save(build_dir / store.VECTORS)
-        store.write_jsonl(
-            build_dir / store.CHUNKS,
-            (store.chunk_row(chunk, key) for chunk, key in zip(chunks, chunk_keys, strict=True)),
-        )
-        store.write_jsonl(build_dir / store.ARTICLES, (store.article_row(article) for article in articles))
-        LexicalIndex.build([chunk.embedding_text() for chunk in chunks]).save(build_dir / store.BM25_DIR)
-        manifest["index_files"] = store.index_file_table(build_dir)
-        # The manifest goes last: a build folder without one is, by construction, incomplete.
-        store.write_text(build_dir / store.MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-        store.publish(index_dir, build_dir)
+        writer.begin(serving.generation if same_lineage and serving else 0)
+        if not same_lineage and serving is not None:
+            writer.tally.before = _all_records(serving)
+        writer.apply_plan(plan)
+        job = _job(settings, plan, embedder, _reusable(serving, same_lineage, full, writer))
+        results = (engine or LocalEngine()).process(job, lambda: embedder or make_embedder(settings))
+        for result in _progress(results, len(job.files), progress, on_progress):
+            writer.add(result)
+        counts = writer.finish(serving.counts if same_lineage and serving else {})
+        build_dir = _publish(settings, target, counts, serving if same_lineage else None, embedder, writer.commit)
     except BaseException:
+        writer.rollback()
+        target.abort()
+        raise
+    skipped, warnings = skipped_files(target.connection, target.generation)
+    target.connection.close()
+    publish.remove_unreferenced(index_dir, *_kept(index_dir, build_dir, serving.build_dir if serving else None))
+    tally = writer.tally
+    report = _report(settings, counts, tally, skipped, tuple(warnings) + tuple(notes), started)
+    return report
+
+
+def _restat(connection: sqlite3.Connection, plan: Plan) -> None:
+    """Files touched but unchanged: store their new stat, so the next build does not hash them again. In place:
+    a stat is no part of what a generation shows."""
+    if plan.restat:
+        with connection:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?",
+                                   [(size, mtime, row) for row, size, mtime in plan.restat])
+
+
+def _report(settings, counts, tally, skipped, warnings, started) -> BuildReport:
+    return BuildReport(
+        articles=int(counts["articles"]),
+        chunks=int(counts["chunks"]),
+        added=tally.added if tally else 0,
+        updated=tally.updated if tally else 0,
+        removed=tally.removed if tally else 0,
+        skipped_files=tuple(skipped),
+        warnings=tuple(warnings),
+        seconds=time.monotonic() - started,
+        embedded=tally.embedded if tally else 0,
+        published=tally is not None,
+        index_dir=str(settings.resolved_index_dir()),
+    )
+
+
+# ---------------------------------------------------------------- the serving build
+
+
+def open_serving(settings, model: tuple[str, int | None], notes: list[SkippedFile], *, verify: bool) -> Serving | None:
+    """The serving build when it can be reused; None (with a note saying why) when it must be rebuilt."""
+    index_dir = settings.resolved_index_dir()
+    build_dir = publish.resolve_build_dir(index_dir)
+    if build_dir is None:
+        return None
+    try:
+        manifest = manifests.read_manifest(build_dir, settings)
+        manifests.check_compatible(manifest, settings, model_name=model[0], model_dim=model[1])
+        manifests.check_files(index_dir, manifest, settings)
+        connection = tables.connect(index_dir / publish.DATA / manifest["tables"], write=True)
+        generation = int(manifest["generation"])
+        counts = tables.generation_counts(connection, generation)
+        if counts is None or counts["chunks"] != (manifest.get("counts") or {}).get("chunks"):
+            connection.close()
+            raise manifests.corrupt(settings, f"index at {build_dir} names a generation its tables do not hold")
+        vectors = _vector_store(index_dir, manifest, connection, generation)
+        serving = Serving(build_dir, manifest, connection, generation, counts, vectors)
+        if verify:
+            from index.verify import verify_serving
+
+            verify_serving(settings, serving)
+    except (IndexMismatch, IndexCorrupt) as error:
+        notes.append(SkippedFile(str(index_dir), f"rebuilding in full: {error.reason}"))
+        return None
+    except sqlite3.DatabaseError as error:
+        notes.append(SkippedFile(str(index_dir), f"rebuilding in full: its tables are unreadable ({error})"))
+        return None
+    return serving
+
+
+def _vector_store(index_dir: Path, manifest: dict[str, Any], connection, generation: int) -> VectorStore:
+    return VectorStore(
+        index_dir / publish.DATA,
+        manifests.segments_of(manifest),
+        int(manifest["model"]["dim"] or 0),
+        tables.hidden_slots(connection, generation),
+        manifest.get("vector_index"),
+    )
+
+
+def _all_records(serving: Serving) -> dict[str, str]:
+    shown = tables.visible("articles", serving.generation)
+    return dict(serving.connection.execute(f"SELECT article_id, record FROM articles WHERE {shown}").fetchall())
+
+
+def _reuse(serving: Serving | None, full: bool) -> Reuse | None:
+    if serving is None or full:
+        return None
+    return Reuse(serving.connection, serving.generation, serving.vectors)
+
+
+def _reusable(serving: Serving | None, same_lineage: bool, full: bool, writer: TableWriter) -> frozenset[str]:
+    if serving is None or full:
+        return frozenset()
+    if same_lineage:
+        return frozenset(writer.reusable)
+    shown = tables.visible("articles", serving.generation)  # a new lineage (other dedup setting) keeps vectors
+    return frozenset(row[0] for row in serving.connection.execute(f"SELECT key FROM articles WHERE {shown}"))
+
+
+# ---------------------------------------------------------------- processing
+
+
+def _job(settings, plan: Plan, embedder: Embedder | None, reuse: frozenset[str]) -> EngineJob:
+    configured = model_description(settings)[0]
+    if embedder is not None and embedder.name != configured:  # another model than the settings name
+        counter = HASHING_COUNTER if isinstance(embedder, HashingEmbedder) else EMBEDDER_COUNTER
+        window = getattr(embedder, "max_tokens", settings.chunk_max_tokens)
+    elif settings.embedding_backend == "hashing":
+        counter, window = HASHING_COUNTER, HashingEmbedder().max_tokens
+    else:
+        counter, window = str(settings.embedding_model), _model_window(settings.embedding_model)
+    spec = ChunkingSpec(
+        max_tokens=min(settings.chunk_max_tokens, window or settings.chunk_max_tokens),
+        target_tokens=settings.chunk_target_tokens,
+        overlap_sentences=settings.chunk_overlap_sentences,
+        max_file_bytes=settings.max_file_bytes,
+        counter=counter,
+    )
+    name = embedder.name if embedder else model_description(settings)[0]
+    return EngineJob(plan.tasks, spec, reuse, name, embed_batch=max(settings.embed_batch_size, 64))
+
+
+def _model_window(model_dir) -> int | None:
+    """The model's max_seq_length from its sentence-transformers config, without loading it."""
+    try:
+        config = json.loads((Path(model_dir) / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = config.get("max_seq_length")
+    return int(value) if isinstance(value, int) else None
+
+
+def _progress(results, total: int, progress: bool, on_progress: ProgressCallback | None):
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc="indexing", unit="file", disable=not progress, file=sys.stderr, leave=False) as bar:
+        if on_progress:
+            on_progress(0, total)
+        for done, result in enumerate(results, start=1):
+            bar.update(1)
+            if on_progress:
+                on_progress(done, total)
+            yield result
+
+
+# ---------------------------------------------------------------- where the new generation goes
+
+
+@dataclass
+class _Target:
+    connection: sqlite3.Connection
+    generation: int
+    segment: SegmentWriter
+    tables_name: str
+    fresh: bool  # a new lineage (its tables file is deleted if the build fails)
+    data_dir: Path
+
+    @classmethod
+    def open(cls, index_dir: Path, serving: Serving | None, model_dim: int | None) -> _Target:
+        data_dir = index_dir / publish.DATA
+        data_dir.mkdir(exist_ok=True)
+        if serving is None:
+            name = publish.new_name() + ".sqlite"
+            connection = tables.connect(data_dir / name, write=True)
+            generation, first = 1, 0
+        else:
+            name = serving.manifest["tables"]
+            connection = serving.connection
+            generation = int(connection.execute("SELECT MAX(gen) FROM generations").fetchone()[0] or 0) + 1
+            first = int(connection.execute("SELECT MAX(id) FROM chunks").fetchone()[0] or -1) + 1
+        dim = int(model_dim or 0) if serving is None else int(serving.manifest["model"]["dim"])
+        segment = SegmentWriter(data_dir / f"{name.removesuffix('.sqlite')}-{publish.new_name()}.f16", dim, first)
+        return cls(connection, generation, segment, name, serving is None, data_dir)
+
+    def abort(self) -> None:
+        self.segment.abort()
+        if self.fresh:
+            self.connection.close()
+            for suffix in ("", "-wal", "-shm"):
+                (self.data_dir / f"{self.tables_name}{suffix}").unlink(missing_ok=True)
+
+
+def _publish(settings, target: _Target, counts, serving: Serving | None, embedder: Embedder | None,
+             commit: Callable[[], None]) -> Path:
+    """Vector index, manifest, commit of the tables, swap: the commit is the last step before the swap."""
+    index_dir = settings.resolved_index_dir()
+    segment = target.segment.close()
+    segments = manifests.segments_of(serving.manifest) if serving else []
+    if segment.count:
+        segments.append(segment)
+    else:
+        (target.data_dir / segment.file).unlink(missing_ok=True)
+    dim = target.segment.dim or (embedder.dim if embedder else 0) or _fallback_dim(settings, serving)
+    hidden = tables.hidden_slots(target.connection, target.generation)
+    store = VectorStore(target.data_dir, segments, dim, hidden)
+    vector_index = _vector_index(settings, counts, store, serving, target)
+    model_name = embedder.name if embedder else model_description(settings)[0]
+    manifest = {
+        "format_version": manifests.FORMAT_VERSION,
+        "model": {"name": model_name, "dim": dim},
+        "chunker": manifests.chunker_config(settings),
+        "dedup": {"threshold": settings.near_duplicate_threshold},
+        "tables": target.tables_name,
+        "generation": target.generation,
+        "counts": counts,
+        "vectors": {"dtype": "float16", "segments": [item.to_json() for item in segments]},
+        "vector_index": vector_index,
+        "index_files": _index_files(vector_index),
+        "archive": str(Path(settings.archive_dir).resolve()),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    build_dir = publish.new_build_dir(index_dir)
+    try:
+        publish.write_durably(build_dir / publish.MANIFEST, json.dumps(manifest, indent=1))
+        publish.publish(index_dir, build_dir, before_swap=commit)
+    except BaseException:
+        import shutil
+
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
     return build_dir
 
 
+def _fallback_dim(settings, serving: Serving | None) -> int:
+    if serving is not None:
+        return int(serving.manifest["model"]["dim"])
+    described = model_description(settings)[1]
+    return described if described is not None else make_embedder(settings).dim
+
+
+def _vector_kind(settings, counts: dict[str, int]) -> str:
+    return IVF if counts["chunks"] > settings.approximate_above else FLAT
+
+
+def _kind(serving: Serving) -> str:
+    return (serving.manifest.get("vector_index") or {}).get("kind", FLAT)
+
+
+def _vector_index(settings, counts, store: VectorStore, serving: Serving | None, target: _Target) -> dict[str, Any]:
+    if _vector_kind(settings, counts) == FLAT:
+        return {"kind": FLAT, "covers": 0}
+    previous = (serving.manifest.get("vector_index") or {}) if serving else {}
+    covers = int(previous.get("covers", 0))
+    if previous.get("kind") == IVF and counts["slots"] - covers <= max(RETRAIN_TAIL, covers // 10):
+        return previous  # the new vectors are searched exactly beside it until the tail grows
+    name = f"{target.tables_name.removesuffix('.sqlite')}-ann-{publish.new_name()}.faiss"
+    entry = train_ivf(store, target.data_dir / name)
+    from index.vectors import segment_sha256
+
+    entry["sha256"] = segment_sha256(target.data_dir / name)
+    return entry
+
+
+def _index_files(vector_index: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    if not vector_index.get("file"):
+        return {}
+    return {vector_index["file"]: {"bytes": vector_index["bytes"], "sha256": vector_index["sha256"]}}
+
+
+def _kept(index_dir: Path, build_dir: Path, previous: Path | None = None) -> tuple[list[Path], set[str]]:
+    """Builds to keep and the data files they name."""
+    kept = publish.kept_builds(index_dir, build_dir, previous)
+    referenced: set[str] = set()
+    for folder in kept:
+        try:
+            manifest = json.loads((folder / publish.MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        referenced.add(str(manifest.get("tables")))
+        referenced.update(item.file for item in manifests.segments_of(manifest))
+        referenced.update((manifest.get("index_files") or {}).keys())
+    return kept, referenced
+
+
 def archive_changed(settings) -> bool:
     """True when the archive's files differ from those the serving index was built from (or no index)."""
-    build_dir = store.resolve_build_dir(settings.resolved_index_dir())
+    index_dir = settings.resolved_index_dir()
+    build_dir = publish.resolve_build_dir(index_dir)
     if build_dir is None:
         return True
     try:
-        manifest = store.read_manifest(build_dir, settings)
-    except ArchiveError:
+        manifest = manifests.read_manifest(build_dir, settings)
+        connection = tables.connect(index_dir / publish.DATA / str(manifest.get("tables")), write=False)
+    except (ArchiveError, sqlite3.Error):
         return True
-    return manifest.get("files") != store.archive_checksums(settings.archive_dir, settings.max_file_bytes)
+    try:
+        stored = stored_files(connection, int(manifest.get("generation") or 0))
+        return make_plan(settings.archive_dir, stored, settings.max_file_bytes).changed
+    except sqlite3.Error:
+        return True
+    finally:
+        connection.close()

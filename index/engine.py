@@ -196,7 +196,7 @@ class LocalEngine:
         batches = [job.files[i : i + self.files_per_task] for i in range(0, len(job.files), self.files_per_task)]
         # fork, not spawn/forkserver: those re-import the caller's __main__ (a script without a main guard
         # would run again). The workers start at the first submits, before this process loads any model.
-        with ProcessPoolExecutor(self.workers, mp_context=get_context("fork")) as pool:
+        with ProcessPoolExecutor(self.workers, mp_context=get_context("fork"), initializer=_die_with_parent) as pool:
             pending: list[Future[list[FileResult]]] = []
             queue = iter(batches)
             for batch in queue:
@@ -209,6 +209,20 @@ class LocalEngine:
                 if following is not None:
                     pending.append(pool.submit(_read_batch, following, job.chunking))
                 yield from done
+
+
+def _die_with_parent() -> None:
+    """A killed build must not leave its workers running: Linux kills them with the parent (PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:  # not Linux: the workers still exit when their task pipe closes
+        return
+    libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before the call took effect
+        os._exit(1)
 
 
 class _LazyEmbedder:

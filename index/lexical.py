@@ -1,65 +1,95 @@
-"""The lexical index: BM25 (bm25s) over transliteration-tolerant tokens (see core.text).
+"""The lexical index: BM25 over transliteration-tolerant tokens (core.text), kept in SQLite FTS5.
 
-bm25s saves its matrices as .npy (allow_pickle=False) and its vocabulary and parameters as JSON, so the
-saved folder holds no pickle; it is loaded with allow_pickle=False as well.
+Each chunk's lexical tokens (its title and text through `core.text.lexical_tokens`) are stored space-joined
+in a contentless FTS5 table whose rowid is the chunk id; FTS5 splits them back on spaces (the `~` of
+skeleton tokens is a token character) and ranks with its built-in bm25() (k1 = 1.2, b = 0.75). An update
+adds and deletes postings in place, so it costs what changed. A query is the OR of its distinct tokens.
 """
 
 from __future__ import annotations
 
-import json
-import logging
+import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from core.text import lexical_tokens
 
-K1 = 1.2
-B = 0.75
-_EMPTY_MARKER = "empty.json"
+
+def tokens_text(text: str) -> str:
+    """The string stored for a chunk: its lexical tokens, space-joined."""
+    return " ".join(lexical_tokens(text))
+
+
+def _match(tokens: Sequence[str], operator: str) -> str:
+    quoted = ['"' + token.replace('"', '""') + '"' for token in dict.fromkeys(tokens) if token]
+    return f" {operator} ".join(quoted)
 
 
 class LexicalIndex:
-    """BM25 scores of every chunk for a query."""
+    """BM25 search over the chunks a generation shows (ids below `slots`, not in `hidden`)."""
 
-    def __init__(self, bm25, count: int) -> None:
-        self._bm25 = bm25  # None when the index holds no document
-        self.count = count
+    def __init__(self, connection: sqlite3.Connection, slots: int, hidden: np.ndarray, lock) -> None:
+        self._connection = connection
+        self._slots = slots
+        self._hidden = set(int(i) for i in hidden)
+        self._lock = lock  # one connection shared by threads: statements take turns
 
-    @classmethod
-    def build(cls, texts: Sequence[str]) -> LexicalIndex:
-        if not texts:
-            return cls(None, 0)
-        import bm25s
+    def _shown(self, chunk_id: int) -> bool:
+        return chunk_id < self._slots and chunk_id not in self._hidden
 
-        bm25 = bm25s.BM25(k1=K1, b=B)
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        bm25.index([lexical_tokens(text) for text in texts], show_progress=False)
-        return cls(bm25, len(texts))
+    def search(self, query: str, limit: int | None, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) best first, score > 0; at most `limit` (all when None)."""
+        expression = _match(lexical_tokens(query), "OR")
+        if not expression:
+            return []
+        permitted = None if allowed is None else set(int(i) for i in allowed)
+        fetch = None if limit is None or permitted is not None else limit + len(self._hidden) + 16
+        sql = "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ? ORDER BY rank, rowid"
+        args: tuple = (expression,)
+        if fetch is not None:
+            sql += " LIMIT ?"
+            args = (expression, fetch)
+        with self._lock:
+            rows = self._connection.execute(sql, args).fetchall()
+        found = [
+            (rowid, float(score))
+            for rowid, score in rows
+            if self._shown(rowid) and (permitted is None or rowid in permitted) and score > 0
+        ]
+        return found if limit is None else found[:limit]
 
-    def scores(self, query: str) -> np.ndarray:
-        """(count,) float32 BM25 scores; zero where no query token occurs."""
-        if self._bm25 is None:
-            return np.zeros(0, dtype=np.float32)
-        ids = self._bm25.get_tokens_ids(lexical_tokens(query))
-        if not ids:
-            return np.zeros(self.count, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+    def scores_of(self, query: str, ids: Sequence[int]) -> dict[int, float]:
+        """BM25 scores of some chunks (0 for a chunk without any query token)."""
+        expression = _match(lexical_tokens(query), "OR")
+        if not expression or not ids:
+            return {int(i): 0.0 for i in ids}
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ? AND rowid IN ({marks})"
+        with self._lock:
+            found = dict(self._connection.execute(sql, (expression, *[int(i) for i in ids])).fetchall())
+        return {int(i): float(found.get(int(i), 0.0)) for i in ids}
 
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        if self._bm25 is None:
-            (folder / _EMPTY_MARKER).write_text(json.dumps({"num_docs": 0}))
-            return
-        self._bm25.save(str(folder), allow_pickle=False, show_progress=False)
+    def matching(self, tokens: Sequence[str], *, require_all: bool = True) -> np.ndarray:
+        """Ids of the shown chunks holding all (or any) of the given lexical tokens, ascending.
 
-    @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
-        """Raises OSError or ValueError on a missing or damaged folder."""
-        if (folder / _EMPTY_MARKER).is_file():
-            return cls(None, 0)
-        import bm25s
+        `tokens` are lexical tokens as `core.text.lexical_tokens` makes them (a fast term lookup, no ranking).
+        """
+        expression = _match(tokens, "AND" if require_all else "OR")
+        if not expression:
+            return np.zeros(0, dtype=np.int64)
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT rowid FROM lexical WHERE lexical MATCH ? ORDER BY rowid", (expression,)
+            ).fetchall()
+        return np.array([row[0] for row in rows if self._shown(row[0])], dtype=np.int64)
 
-        bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False, allow_pickle=False)
-        return cls(bm25, int(bm25.scores["num_docs"]))
+
+def add_postings(connection: sqlite3.Connection, rows: Sequence[tuple[int, str]]) -> None:
+    """Insert (chunk id, tokens text) postings; inside the caller's transaction."""
+    connection.executemany("INSERT INTO lexical(rowid, tokens) VALUES (?, ?)", rows)
+
+
+def delete_postings(connection: sqlite3.Connection, rows: Sequence[tuple[int, str]]) -> None:
+    """Remove postings: a contentless table needs the exact tokens that were inserted."""
+    connection.executemany("INSERT INTO lexical(lexical, rowid, tokens) VALUES ('delete', ?, ?)", rows)

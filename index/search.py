@@ -1,34 +1,40 @@
-"""Searching a built index: dense (FAISS), lexical (BM25) or both fused by reciprocal rank fusion.
+"""Searching a built index: dense (FAISS), lexical (BM25, SQLite FTS5) or both fused by reciprocal rank fusion.
 
 Filters apply before the cut to k (the rankings over-fetch); near-duplicate articles collapse into the
-best-ranked one, which lists the others' sources in `Hit.also_in`. Every hit carries the cosine of query
-and chunk, computed from the stored vectors, whatever the mode.
+best-ranked one, which lists the others' sources in `Hit.also_in`. Dense and hybrid hits carry the cosine of
+query and chunk from the stored vectors; `bm25` never loads the model (its hits leave `dense_score` unset).
+
+Opening reads the manifest and a few rows: chunks, articles and vectors are read on demand (SQLite, memory-
+mapped segments), so opening costs the same at any size. The reader pins the generation its manifest names.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+import sqlite3
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 
+from archive.dedup import show_first_key
 from archive.records import Article
-from core.errors import IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuery
-from index import store
+from core.errors import IndexMismatch, IndexMissing, InvalidQuery
+from index import manifest as manifests
+from index import publish, tables
 from index.embed import Embedder, make_embedder, model_description
 from index.lexical import LexicalIndex
 from index.records import Chunk, Hit, SearchFilters
-from index.vectors import FaissStore
+from index.vectors import VectorStore
 
 MODES = ("dense", "bm25", "hybrid")
 MIN_POOL = 50  # candidates each ranking contributes before filters and duplicate collapse
-
-
-
+ARTICLE_CACHE = 4096
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
@@ -58,91 +64,68 @@ def fuse(rankings: list[tuple[list[int], float]], rrf_k: int) -> dict[int, float
 
 
 class Searcher:
-    """A loaded index. Cheap to query, safe to share between threads."""
+    """An opened index generation. Cheap to query, safe to share between threads."""
 
-    def __init__(
-        self,
-        settings,
-        build_dir,
-        manifest: dict[str, Any],
-        chunks: list[Chunk],
-        articles: list[Article],
-        vectors: FaissStore,
-        lexical: LexicalIndex,
-        embedder: Embedder | None = None,
-    ) -> None:
+    def __init__(self, settings, build_dir: Path, manifest: dict[str, Any], connection: sqlite3.Connection,
+                 embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.build_dir = build_dir
         self.manifest = manifest
-        self.chunks = chunks
-        self._articles = {article.id: article for article in articles}
-        self._article_order = [article.id for article in articles]
-        self.vectors = vectors
-        self.lexical = lexical
+        self.generation = int(manifest["generation"])
+        self.counts = manifest["counts"]
+        self._db = connection
+        self._db_lock = threading.RLock()
+        hidden = tables.hidden_slots(connection, self.generation)
+        index_dir = settings.resolved_index_dir()
+        self.vectors = VectorStore(index_dir / publish.DATA, manifests.segments_of(manifest),
+                                   int(manifest["model"]["dim"] or 0), hidden, manifest.get("vector_index"),
+                                   nprobe=getattr(settings, "ivf_nprobe", 16))
+        self.lexical = LexicalIndex(connection, int(self.counts["slots"]), hidden, self._db_lock)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
-        self._group_of: dict[str, int] = {}
-        self._groups: list[tuple[str, ...]] = []
-        for group in manifest.get("duplicate_groups") or []:
-            members = tuple(aid for aid in group if aid in self._articles)
-            if len(members) > 1:
-                for aid in members:
-                    self._group_of[aid] = len(self._groups)
-                self._groups.append(members)
-        self._sources = np.array([chunk.source for chunk in chunks], dtype=object)
-        self._dates = [chunk.date or "" for chunk in chunks]
+        self._articles: OrderedDict[int, Article] = OrderedDict()
         self._filter_cache: dict[tuple[str, str | None, str | None], np.ndarray] = {}
+        self._groups_of: dict[int, tuple[int, ...]] | None = None
+        # Near-duplicate groups by article id, as the manifest of the JSON-lines index held them (few rows).
+        self.manifest = {**manifest, "duplicate_groups": [list(group) for group in self.duplicate_groups()]}
 
     # ------------------------------------------------------------ opening
 
     @classmethod
     def open(cls, settings, embedder: Embedder | None = None) -> Searcher:
-        """Load the serving index of `settings`, refusing one built with another model or chunker.
+        """Open the serving index of `settings`, refusing one built with another model or chunker.
 
-        Raises IndexMissing, IndexCorrupt or IndexMismatch, each with one line saying how to rebuild.
+        Raises IndexMissing, IndexCorrupt or IndexMismatch, each carrying the build command that mends it.
+        Checks are the cheap ones (index.manifest); `index.verify` re-hashes everything.
         """
         index_dir = settings.resolved_index_dir()
-        build_dir = store.resolve_build_dir(index_dir)
+        build_dir = publish.resolve_build_dir(index_dir)
         if build_dir is None:
-            raise IndexMissing(
-                f"no index at {index_dir} yet; build it with {store.rebuild_command(settings)}"
-            )
+            raise IndexMissing(f"no index at {index_dir} yet", index_dir=index_dir,
+                               fix=manifests.fix_command(settings))
         if not build_dir.is_dir():
-            raise IndexCorrupt(
-                f"index at {index_dir} points to a missing build; rebuild it with "
-                f"{store.rebuild_command(settings)}"
-            )
-        manifest = store.read_manifest(build_dir, settings)
+            raise manifests.corrupt(settings, f"index at {index_dir} points to a missing build")
+        manifest = manifests.read_manifest(build_dir, settings)
         model_name, model_dim = (embedder.name, embedder.dim) if embedder else model_description(settings)
-        store.check_compatible(manifest, settings, model_name=model_name, model_dim=model_dim)
-        store.verify_files(build_dir, manifest, settings)
+        manifests.check_compatible(manifest, settings, model_name=model_name, model_dim=model_dim)
+        manifests.check_files(index_dir, manifest, settings)
         try:
-            chunks = [store.chunk_from_row(row) for row in store.read_jsonl(build_dir / store.CHUNKS)]
-            articles = [store.article_from_row(row) for row in store.read_jsonl(build_dir / store.ARTICLES)]
-            vectors = FaissStore.load(build_dir / store.VECTORS, ef_search=settings.hnsw_ef_search)
-            lexical = LexicalIndex.load(build_dir / store.BM25_DIR)
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
-            raise IndexCorrupt(
-                f"index at {build_dir} is unreadable ({type(error).__name__}: "
-                f"{str(error).splitlines()[0] if str(error) else ''}); rebuild it with "
-                f"{store.rebuild_command(settings)}"
-            ) from error
-        counts = manifest.get("counts") or {}
-        if not (
-            len(chunks) == vectors.count == lexical.count == counts.get("chunks")
-            and len(articles) == counts.get("articles")
-        ):
-            raise IndexCorrupt(
-                f"index at {build_dir} is inconsistent ({len(chunks)} chunks, {vectors.count} "
-                f"vectors, {lexical.count} BM25 documents); rebuild it with "
-                f"{store.rebuild_command(settings)}"
-            )
-        if vectors.count and vectors.dim != (manifest.get("model") or {}).get("dim"):
-            raise IndexCorrupt(
-                f"index at {build_dir} holds {vectors.dim}-dimensional vectors but its manifest "
-                f"says {manifest['model'].get('dim')}; rebuild it with {store.rebuild_command(settings)}"
-            )
-        return cls(settings, build_dir, manifest, chunks, articles, vectors, lexical, embedder)
+            connection = tables.connect(index_dir / publish.DATA / manifest["tables"], write=False)
+            counts = tables.generation_counts(connection, int(manifest["generation"]))
+        except (sqlite3.DatabaseError, KeyError, TypeError, ValueError) as error:
+            raise manifests.corrupt(settings, f"index at {build_dir} is unreadable ({error})") from error
+        if counts is None or counts != manifest.get("counts"):
+            connection.close()
+            raise manifests.corrupt(settings, f"index at {build_dir} is inconsistent (its tables do not hold "
+                                              f"generation {manifest.get('generation')} as the manifest counts it)")
+        try:
+            return cls(settings, build_dir, manifest, connection, embedder)
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise manifests.corrupt(settings, f"index at {build_dir} is unreadable ({error})") from error
+
+    def close(self) -> None:
+        self._db.close()
 
     @property
     def embedder(self) -> Embedder:
@@ -155,45 +138,145 @@ class Searcher:
                     if (embedder.name, embedder.dim) != (built_with.get("name"), built_with.get("dim")):
                         raise IndexMismatch(
                             f"the index was built with {built_with.get('name')} but the loaded model is "
-                            f"{embedder.name} ({embedder.dim} dimensions); rebuild it with "
-                            f"{store.rebuild_command(self.settings, full=True)}"
+                            f"{embedder.name} ({embedder.dim} dimensions)",
+                            index_dir=self.settings.resolved_index_dir(),
+                            fix=manifests.fix_command(self.settings, full=True),
                         )
                     self._embedder = embedder
         return self._embedder
 
     # ------------------------------------------------------------ reading
 
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._db_lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _article_at(self, row: int) -> Article:
+        with self._db_lock:
+            article = self._articles.get(row)
+            if article is None:
+                values = self._db.execute(f"SELECT {tables.ARTICLE_COLUMNS} FROM articles WHERE id = ?",
+                                          (row,)).fetchone()
+                article = tables.article_from_row(values).article
+                self._articles[row] = article
+                if len(self._articles) > ARTICLE_CACHE:
+                    self._articles.popitem(last=False)
+            return article
+
+    def _shown(self, alias: str) -> str:
+        return tables.visible(alias, self.generation)
+
     def article(self, article_id: str) -> Article | None:
-        return self._articles.get(article_id)
+        rows = self._query(f"SELECT id FROM articles a WHERE article_id = ? AND {self._shown('a')}", (article_id,))
+        return self._article_at(rows[0][0]) if rows else None
 
     def articles(self) -> list[Article]:
-        return [self._articles[aid] for aid in self._article_order]
+        """Every article, in archive order (source, then position in the file)."""
+        rows = self._query(f"SELECT id FROM articles a WHERE {self._shown('a')} ORDER BY source, position")
+        return [self._article_at(row[0]) for row in rows]
+
+    @property
+    def chunks(self) -> ChunkView:
+        """The chunks, by integer id: `chunks[i]`, `chunks.many(ids)`, `len(chunks)`, iteration (all of them)."""
+        return ChunkView(self)
+
+    def _read_chunks(self, ids) -> list[Chunk]:
+        with self._db_lock:
+            found = tables.read_chunks(self._db, ids, self._article_at)
+        return [found[int(i)] for i in ids]
+
+    def chunk_ids(self) -> np.ndarray:
+        """Integer ids of every chunk this index shows, ascending."""
+        rows = self._query(f"SELECT id FROM chunks c WHERE {self._shown('c')} ORDER BY id")
+        return np.array([row[0] for row in rows], dtype=np.int64)
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        ids = self.chunk_ids()
+        for start in range(0, len(ids), 1000):
+            yield from self._read_chunks(ids[start : start + 1000])
+
+    @property
+    def chunk_count(self) -> int:
+        return int(self.counts["chunks"])
+
+    def chunks_with_terms(self, tokens, *, require_all: bool = True) -> np.ndarray:
+        """Integer ids of the chunks holding all (or any) of these lexical tokens (`core.text.lexical_tokens`)."""
+        return self.lexical.matching(tokens, require_all=require_all)
+
+    def duplicate_groups(self) -> list[tuple[str, ...]]:
+        """Near-duplicate groups as article ids, the one to show first, groups in archive order."""
+        groups = sorted({tuple(members) for members in self._groups().values()},
+                        key=lambda rows: (self._article_at(rows[0]).source, self._article_at(rows[0]).position))
+        return [tuple(self._article_at(row).id for row in rows) for rows in groups]
 
     def also_in(self, article_id: str) -> tuple[str, ...]:
         """Sources of the near-duplicates of an article (its own source excluded)."""
-        group = self._group_of.get(article_id)
-        if group is None:
-            return ()
-        own = self._articles[article_id].source
+        rows = self._query(f"SELECT id FROM articles a WHERE article_id = ? AND {self._shown('a')}", (article_id,))
+        return self._also_in_row(rows[0][0]) if rows else ()
+
+    def _also_in_row(self, row: int) -> tuple[str, ...]:
+        members = self._groups().get(row, ())
+        own = self._article_at(row).source
         sources: list[str] = []
-        for other in self._groups[group]:
-            source = self._articles[other].source
-            if other != article_id and source != own and source not in sources:
+        for other in members:
+            source = self._article_at(other).source
+            if other != row and source != own and source not in sources:
                 sources.append(source)
         return tuple(sources)
 
+    def _groups(self) -> dict[int, tuple[int, ...]]:
+        """Article row -> its near-duplicate group (rows, best to show first); read once, on first use."""
+        if self._groups_of is None:
+            pairs = self._query(
+                f"SELECT n.a, n.b FROM near n JOIN articles x ON x.id = n.a JOIN articles y ON y.id = n.b "
+                f"WHERE {self._shown('x')} AND {self._shown('y')}")
+            self._groups_of = self._group_pairs(pairs)
+        return self._groups_of
+
+    def _group_pairs(self, pairs: list[tuple]) -> dict[int, tuple[int, ...]]:
+        parent: dict[int, int] = {}
+
+        def root(item: int) -> int:
+            while parent.setdefault(item, item) != item:
+                parent[item] = parent[parent[item]]
+                item = parent[item]
+            return item
+
+        for a, b in pairs:
+            parent[root(b)] = root(a)
+        members: dict[int, list[int]] = {}
+        for item in list(parent):
+            members.setdefault(root(item), []).append(item)
+        facts: dict[int, tuple] = {}
+        rows_wanted = list(parent)
+        for start in range(0, len(rows_wanted), 500):
+            part = rows_wanted[start : start + 500]
+            found = self._query(f"SELECT id, body_chars, date, source, position FROM articles "
+                                f"WHERE id IN ({','.join('?' * len(part))})", tuple(part))
+            facts.update((row[0], row[1:]) for row in found)
+        grouped: dict[int, tuple[int, ...]] = {}
+        for rows in members.values():
+            ordered = tuple(sorted(rows, key=lambda r: show_first_key(facts[r][0], facts[r][1],
+                                                                       (facts[r][2], facts[r][3]))))  # type: ignore[arg-type]
+            grouped.update({row: ordered for row in rows})
+        return grouped
+
     def status(self) -> dict[str, Any]:
+        from index.writer import skipped_files
+
         model = self.manifest.get("model") or {}
+        with self._db_lock:
+            skipped, _ = skipped_files(self._db, self.generation)
         return {
-            "articles": len(self._articles),
-            "chunks": len(self.chunks),
+            "articles": int(self.counts["articles"]),
+            "chunks": self.chunk_count,
             "model": model.get("name"),
             "dim": model.get("dim"),
             "built_at": self.manifest.get("built_at"),
             "vector_index": (self.manifest.get("vector_index") or {}).get("kind", self.vectors.kind),
             "archive": self.manifest.get("archive"),
             "index_dir": str(self.settings.resolved_index_dir()),
-            "skipped_files": self.manifest.get("skipped_files", []),
+            "skipped_files": [{"source": item.source, "reason": item.reason} for item in skipped],
         }
 
     # ------------------------------------------------------------ searching
@@ -202,11 +285,7 @@ class Searcher:
         """Ids of the chunks the filters let through, or None when there is no filter."""
         if filters is None or filters.is_empty():
             return None
-        key = (
-            filters.source_glob or "",
-            _date_bound(filters.since, end=False),
-            _date_bound(filters.until, end=True),
-        )
+        key = (filters.source_glob or "", _date_bound(filters.since, end=False), _date_bound(filters.until, end=True))
         allowed = self._filter_cache.get(key)
         if allowed is None:
             allowed = self._filter_ids(*key)
@@ -216,102 +295,111 @@ class Searcher:
         return allowed
 
     def _filter_ids(self, glob: str, since: str | None, until: str | None) -> np.ndarray:
-        mask = np.ones(len(self.chunks), dtype=bool)
-        if glob:
-            matching = {
-                source
-                for source in set(self._sources)
-                if fnmatch.fnmatchcase(source, glob) or fnmatch.fnmatchcase(PurePosixPath(source).name, glob)
-            }
-            mask &= np.array([source in matching for source in self._sources], dtype=bool)
+        conditions, args = [self._shown("a"), self._shown("c")], []
         if since or until:  # undated chunks cannot satisfy a date range
-            mask &= np.array(
-                [
-                    bool(date) and (not since or date >= since) and (not until or date <= until)
-                    for date in self._dates
-                ],
-                dtype=bool,
-            )
-        return np.flatnonzero(mask).astype(np.int64)
+            conditions.append("a.date != ''")
+        if since:
+            conditions.append("a.date >= ?")
+            args.append(since)
+        if until:
+            conditions.append("a.date <= ?")
+            args.append(until)
+        rows = self._query(f"SELECT c.id, a.source FROM chunks c JOIN articles a ON a.id = c.article "
+                           f"WHERE {' AND '.join(conditions)} ORDER BY c.id", tuple(args))
+        if glob:
+            sources = {source for _, source in rows}
+            matching = {s for s in sources
+                        if fnmatch.fnmatchcase(s, glob) or fnmatch.fnmatchcase(PurePosixPath(s).name, glob)}
+            rows = [row for row in rows if row[1] in matching]
+        return np.array([row[0] for row in rows], dtype=np.int64)
 
-    def search(
-        self, query: str, k: int = 5, mode: str = "hybrid", filters: SearchFilters | None = None
-    ) -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: SearchFilters | None = None) -> list[Hit]:
         """The `k` best passages for `query`, best first, after filters and near-duplicate collapse."""
         if mode not in MODES:
             raise InvalidQuery(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         allowed = self._allowed(filters)
-        if k <= 0 or not query.strip() or not self.chunks or (allowed is not None and len(allowed) == 0):
+        available = self.chunk_count if allowed is None else len(allowed)
+        if k <= 0 or not query.strip() or not available:
             return []
-        available = len(self.chunks) if allowed is None else len(allowed)
-        query_vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-        lexical_scores = self.lexical.scores(query) if mode != "dense" else None
+        query_vector = None if mode == "bm25" else np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         pool = min(available, max(MIN_POOL, 4 * k))
         while True:
-            ranked = self._rank(query_vector, lexical_scores, mode, pool, allowed)
+            ranked, lexical = self._rank(query, query_vector, mode, pool, allowed)
             kept = self._collapse(ranked)
             if len(kept) >= k or pool >= available:
                 break
             pool = min(available, pool * 4)
-        kept = kept[:k]
-        ids = np.array([chunk_id for chunk_id, _ in kept], dtype=np.int64)
-        cosines = self.vectors.vectors(ids) @ query_vector if len(ids) else np.zeros(0)
+        return self._hits(query, kept[:k], query_vector, lexical, mode)
+
+    def _hits(self, query, kept, query_vector, lexical: dict[int, float], mode: str) -> list[Hit]:
+        ids = [chunk_id for chunk_id, _ in kept]
+        chunks = self._read_chunks(ids)
+        cosines = self.vectors.vectors(np.array(ids)) @ query_vector if query_vector is not None and ids else None
+        if mode != "dense":
+            missing = [i for i in ids if i not in lexical]
+            lexical = {**lexical, **self.lexical.scores_of(query, missing)} if missing else lexical
         hits = []
-        for rank, ((chunk_id, score), cosine) in enumerate(zip(kept, cosines, strict=True), start=1):
-            chunk = self.chunks[chunk_id]
-            hits.append(
-                Hit(
-                    rank=rank,
-                    score=float(score),
-                    chunk=chunk,
-                    also_in=self.also_in(chunk.article_id),
-                    dense_score=float(cosine),
-                    lexical_score=float(lexical_scores[chunk_id]) if lexical_scores is not None else None,
-                )
-            )
+        for rank, ((chunk_id, score), chunk) in enumerate(zip(kept, chunks, strict=True), start=1):
+            hits.append(Hit(
+                rank=rank,
+                score=float(score),
+                chunk=chunk,
+                also_in=self.also_in(chunk.article_id),
+                dense_score=float(cosines[rank - 1]) if cosines is not None else None,
+                lexical_score=lexical.get(chunk_id) if mode != "dense" else None,
+            ))
         return hits
 
-    def _rank(
-        self,
-        query_vector: np.ndarray,
-        lexical_scores: np.ndarray | None,
-        mode: str,
-        pool: int,
-        allowed: np.ndarray | None,
-    ) -> list[tuple[int, float]]:
+    def _rank(self, query: str, query_vector: np.ndarray | None, mode: str, pool: int,
+              allowed: np.ndarray | None) -> tuple[list[tuple[int, float]], dict[int, float]]:
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
-        if mode != "bm25":
+        if query_vector is not None:
             scores, ids = self.vectors.search(query_vector, pool, allowed)
             dense = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
-        if lexical_scores is not None:
-            candidates = np.arange(len(lexical_scores)) if allowed is None else allowed
-            values = lexical_scores[candidates]
-            positive = candidates[values > 0]
-            values = values[values > 0]
-            order = np.lexsort((positive, -values))[:pool]  # score, then index order for ties
-            lexical = [(int(positive[i]), float(values[i])) for i in order]
+        if mode != "dense":
+            lexical = sorted(self.lexical.search(query, pool, allowed), key=lambda item: (-item[1], item[0]))
+        scores_by_id = dict(lexical)
         if mode == "dense":
-            return dense
+            return dense, scores_by_id
         if mode == "bm25":
-            return lexical
-        fused = fuse(
-            [
-                ([i for i, _ in dense], self.settings.dense_weight),
-                ([i for i, _ in lexical], self.settings.bm25_weight),
-            ],
-            self.settings.rrf_k,
-        )
-        return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+            return lexical, scores_by_id
+        fused = fuse([([i for i, _ in dense], self.settings.dense_weight),
+                      ([i for i, _ in lexical], self.settings.bm25_weight)], self.settings.rrf_k)
+        return sorted(fused.items(), key=lambda item: (-item[1], item[0])), scores_by_id
 
     def _collapse(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Keep chunks of the best-ranked article of each near-duplicate group only."""
-        shown: dict[int, str] = {}
+        groups = self._groups()
+        if not groups:
+            return ranked
+        with self._db_lock:
+            article_of = tables.chunk_articles(self._db, [chunk_id for chunk_id, _ in ranked])
+        shown: dict[tuple[int, ...], int] = {}
         kept = []
         for chunk_id, score in ranked:
-            article_id = self.chunks[chunk_id].article_id
-            group = self._group_of.get(article_id)
-            if group is not None and shown.setdefault(group, article_id) != article_id:
+            row = article_of[chunk_id]
+            group = groups.get(row)
+            if group is not None and shown.setdefault(group, row) != row:
                 continue
             kept.append((chunk_id, score))
         return kept
+
+
+class ChunkView:
+    """Read access to a searcher's chunks by integer id, without holding them in memory."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self._searcher = searcher
+
+    def __getitem__(self, chunk_id: int) -> Chunk:
+        return self._searcher._read_chunks([int(chunk_id)])[0]
+
+    def many(self, ids) -> list[Chunk]:
+        return self._searcher._read_chunks(ids)
+
+    def __len__(self) -> int:
+        return self._searcher.chunk_count
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return self._searcher.iter_chunks()

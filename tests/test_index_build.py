@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -12,14 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from archive.records import SkippedFile
+from archive.walk import walk_archive
 from archive_qa.cli import main
 from core.errors import ArchiveNotFound, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
 from core.settings import PROJECT_ROOT, Settings
 from index import build as build_module
-from index import store
+from index import lexical as lexical_module
+from index import publish
 from index.build import archive_changed, build_index
 from index.embed import HashingEmbedder
+from index.plan import file_sha256, make_plan
 from index.search import Searcher
+from index.verify import verify_index
 
 NUJABA = "training camps for Harakat al-Nujaba in the Homs desert"
 NEW_ARTICLE = """Militia Convoy Reaches Palmyra Oasis
@@ -47,7 +53,7 @@ def no_model(settings):
 
 
 def serving_dir(settings: Settings) -> Path:
-    return store.resolve_build_dir(settings.resolved_index_dir())
+    return publish.resolve_build_dir(settings.resolved_index_dir())
 
 
 def test_first_build_then_unchanged_rebuild_does_nothing(hashing_settings, monkeypatch):
@@ -99,7 +105,7 @@ def test_adding_editing_and_deleting_files_updates_only_those(hashing_settings, 
     assert (edited.added, edited.updated, edited.removed) == (0, 1, 0)
     assert 0 < embedder.embedded <= 3
     searcher = Searcher.open(hashing_settings)
-    texts = " ".join(c.text for c in searcher.chunks if c.source == path.name)
+    texts = " ".join(c.text for c in searcher.iter_chunks() if c.source == path.name)
     assert "since late 2016" in texts and "since early 2017" not in texts
 
     # Delete a file holding two articles.
@@ -108,7 +114,7 @@ def test_adding_editing_and_deleting_files_updates_only_those(hashing_settings, 
     removed = build_index(hashing_settings, progress=False)
     assert (removed.added, removed.updated, removed.removed, removed.embedded) == (0, 0, 2, 0)
     searcher = Searcher.open(hashing_settings)
-    assert not any(c.source.startswith("003_") for c in searcher.chunks)
+    assert not any(c.source.startswith("003_") for c in searcher.iter_chunks())
     assert len(searcher.articles()) == 7
 
     unchanged = build_index(hashing_settings, progress=False)
@@ -144,7 +150,7 @@ def test_archive_changed_tracks_file_checksums(hashing_settings):
     assert archive_changed(hashing_settings)
 
 
-def test_archive_checksums_never_follow_links_out_of_the_archive(tmp_path):
+def test_the_walker_and_the_plan_never_follow_links_out_of_the_archive(tmp_path):
     archive = tmp_path / "archive"
     archive.mkdir()
     secret = tmp_path / "outside.txt"
@@ -153,11 +159,32 @@ def test_archive_checksums_never_follow_links_out_of_the_archive(tmp_path):
     (archive / "inside.txt").symlink_to(archive / "a.txt")
     (archive / "outside.txt").symlink_to(secret)
     (archive / ".hidden.txt").write_text("ignored")
-    table = store.archive_checksums(archive, max_file_bytes=1000)
-    assert set(table) == {"a.txt", "inside.txt", "outside.txt"}
-    assert table["inside.txt"] == table["a.txt"] == store.file_sha256(archive / "a.txt")
-    assert table["outside.txt"] == f"symlink:{secret}"
-    assert store.archive_checksums(archive, max_file_bytes=3)["a.txt"].startswith("large:")
+    walk = walk_archive(archive)
+    assert [file.source for file in walk.files] == ["a.txt", "inside.txt"]
+    assert walk.skipped == (SkippedFile("outside.txt", "symlink points outside the archive"),)
+    plan = make_plan(archive, {}, max_file_bytes=1000)
+    checksums = {task.source: task.sha256 for task in plan.tasks}
+    assert checksums == {"a.txt": file_sha256(archive / "a.txt"), "inside.txt": file_sha256(archive / "a.txt")}
+    assert plan.walk_skipped == walk.skipped
+    assert all(task.sha256.startswith("large:") for task in make_plan(archive, {}, max_file_bytes=3).tasks)
+
+
+def test_an_unchanged_file_is_not_read_and_a_touched_one_is_hashed_not_reindexed(hashing_settings, monkeypatch):
+    build_index(hashing_settings, progress=False)
+    path = hashing_settings.archive_dir / "002_257df2b6438dc5da.txt"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # touched, same content
+    opened: list[str] = []
+    real_read = build_module.LocalEngine.process
+
+    def spy(self, job, embedder):
+        opened.extend(task.source for task in job.files)
+        return real_read(self, job, embedder)
+
+    monkeypatch.setattr(build_module.LocalEngine, "process", spy)
+    report = build_index(hashing_settings, progress=False)
+    assert opened == [] and not report.published
+    (hashing_settings.archive_dir / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    assert build_index(hashing_settings, progress=False).added == 1 and opened == ["palmyra.txt"]
 
 
 def test_missing_archive_creates_no_index(tmp_path):
@@ -174,15 +201,22 @@ def test_old_builds_are_cleaned_up(hashing_settings):
     for n in range(3):
         (hashing_settings.archive_dir / f"extra{n}.txt").write_text(NEW_ARTICLE.replace("Friday", f"day {n}"))
         build_index(hashing_settings, progress=False)
-    builds = list((hashing_settings.resolved_index_dir() / store.BUILDS).iterdir())
+    index_dir = hashing_settings.resolved_index_dir()
+    builds = list((index_dir / publish.BUILDS).iterdir())
     assert len(builds) == 2  # the serving build and the one before it
+    named = set()
+    for build in builds:
+        manifest = json.loads((build / publish.MANIFEST).read_text())
+        named |= {manifest["tables"], *(item["file"] for item in manifest["vectors"]["segments"])}
+    on_disk = {path.name for path in (index_dir / publish.DATA).iterdir()}
+    assert {name.removesuffix("-wal").removesuffix("-shm") for name in on_disk} == named
 
 
-def test_hnsw_above_the_threshold(hashing_settings):
+def test_compressed_vector_index_above_the_threshold(hashing_settings):
     settings = hashing_settings.model_copy(update={"approximate_above": 5})
     build_index(settings, progress=False)
     searcher = Searcher.open(settings)
-    assert searcher.status()["vector_index"] == "hnsw" and searcher.vectors.kind == "hnsw"
+    assert searcher.status()["vector_index"] == "ivf-sq8" and searcher.vectors.kind == "ivf-sq8"
     assert searcher.search(NUJABA, k=3, mode="dense")[0].chunk.source == "001_4b85ccf491a580e5.txt"
     # Raising the threshold switches back to exact search without re-embedding.
     exact = hashing_settings.model_copy(update={"approximate_above": 10_000})
@@ -196,8 +230,10 @@ def test_hnsw_above_the_threshold(hashing_settings):
 
 
 def test_missing_index(hashing_settings):
-    with pytest.raises(IndexMissing, match="archive-qa build --archive"):
+    with pytest.raises(IndexMissing) as caught:
         Searcher.open(hashing_settings)
+    assert caught.value.fix is not None and not caught.value.fix.full
+    assert "archive-qa build --archive" in caught.value.one_line()
 
 
 @pytest.mark.parametrize(
@@ -213,14 +249,16 @@ def test_other_chunker_settings_are_refused(hashing_settings, change):
     other = hashing_settings.model_copy(update=change)
     with pytest.raises(IndexMismatch) as caught:
         Searcher.open(other)
-    message = str(caught.value)
+    message = caught.value.one_line()
     assert "\n" not in message and "--full" in message and next(iter(change)).split("_", 1)[1] in message
+    assert caught.value.fix.full and caught.value.index_dir == hashing_settings.resolved_index_dir()
 
 
 def test_other_model_is_refused(hashing_settings):
     build_index(hashing_settings, progress=False)
-    with pytest.raises(IndexMismatch, match="hashing-128.*--full"):
+    with pytest.raises(IndexMismatch, match="hashing-128") as caught:
         Searcher.open(hashing_settings, embedder=HashingEmbedder(dim=128))
+    assert caught.value.fix.full and caught.value.one_line().endswith("--full")
 
     renamed = HashingEmbedder()
     renamed.name = "another-model"
@@ -239,37 +277,75 @@ def test_a_build_with_another_model_rebuilds_in_full(hashing_settings):
     assert Searcher.open(hashing_settings, embedder=embedder).status()["dim"] == 128
 
 
+def _data(settings: Settings) -> Path:
+    return settings.resolved_index_dir() / publish.DATA
+
+
+def _manifest(settings: Settings) -> dict:
+    return json.loads((serving_dir(settings) / publish.MANIFEST).read_text())
+
+
 @pytest.mark.parametrize(
     "damage",
-    ["truncate-vectors", "flip-chunks", "delete-bm25", "garbage-manifest", "drop-manifest-file-list"],
+    ["truncate-vectors", "delete-tables", "garbage-manifest", "drop-manifest-file-list", "wrong-generation"],
 )
-def test_corrupt_index_is_detected_and_repaired_by_a_build(hashing_settings, damage):
+def test_damage_seen_on_open_is_reported_and_repaired_by_a_build(hashing_settings, damage):
     build_index(hashing_settings, progress=False)
     folder = serving_dir(hashing_settings)
+    manifest = _manifest(hashing_settings)
     if damage == "truncate-vectors":
-        path = folder / store.VECTORS
+        path = _data(hashing_settings) / manifest["vectors"]["segments"][0]["file"]
         path.write_bytes(path.read_bytes()[:100])
-    elif damage == "flip-chunks":
-        path = folder / store.CHUNKS
-        data = bytearray(path.read_bytes())
-        data[len(data) // 2] ^= 0x01
-        path.write_bytes(bytes(data))
-    elif damage == "delete-bm25":
-        for path in (folder / store.BM25_DIR).iterdir():
-            path.unlink()
+    elif damage == "delete-tables":
+        (_data(hashing_settings) / manifest["tables"]).unlink()
     elif damage == "garbage-manifest":
-        (folder / store.MANIFEST).write_text("{not json")
-    else:
-        manifest = json.loads((folder / store.MANIFEST).read_text())
+        (folder / publish.MANIFEST).write_text("{not json")
+    elif damage == "drop-manifest-file-list":
         del manifest["index_files"]
-        (folder / store.MANIFEST).write_text(json.dumps(manifest))
+        (folder / publish.MANIFEST).write_text(json.dumps(manifest))
+    else:
+        manifest["generation"] += 5
+        (folder / publish.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorrupt) as caught:
         Searcher.open(hashing_settings)
-    assert "\n" not in str(caught.value) and "archive-qa build" in str(caught.value)
+    assert "\n" not in caught.value.one_line() and "archive-qa build" in caught.value.one_line()
 
     report = build_index(hashing_settings, progress=False)
     assert report.published and any("rebuilding in full" in w.reason for w in report.warnings)
     assert Searcher.open(hashing_settings).search(NUJABA, k=1)[0].chunk.source == "001_4b85ccf491a580e5.txt"
+
+
+@pytest.mark.parametrize("damage", ["flip-vector-byte", "flip-table-byte"])
+def test_damage_inside_files_is_found_by_verify_and_repaired_by_build_verify(hashing_settings, damage):
+    build_index(hashing_settings, progress=False)
+    assert verify_index(hashing_settings)["articles"] == 8
+    manifest = _manifest(hashing_settings)
+    if damage == "flip-vector-byte":
+        path = _data(hashing_settings) / manifest["vectors"]["segments"][0]["file"]
+        offset = path.stat().st_size // 2
+    else:  # checkpoint the WAL into the file first, so the damage lands in the table pages
+        connection = sqlite3.connect(_data(hashing_settings) / manifest["tables"])
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.close()
+        path = _data(hashing_settings) / manifest["tables"]
+    data = bytearray(path.read_bytes())
+    if damage == "flip-vector-byte":
+        data[offset] ^= 0xFF
+    else:  # the page-type byte of every table page (a flipped byte inside a text cell would be mere content)
+        for page in range(1, len(data) // 4096):
+            data[page * 4096] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt) as caught:
+        verify_index(hashing_settings)
+    assert caught.value.fix is not None
+
+    if damage == "flip-vector-byte":  # a plain build does not re-hash the vectors: it sees nothing to do
+        assert not build_index(hashing_settings, progress=False).published
+        repaired = build_index(hashing_settings, progress=False, verify=True)
+    else:  # damaged table pages already fail the build's own reads
+        repaired = build_index(hashing_settings, progress=False)
+    assert repaired.published and any("rebuilding in full" in w.reason for w in repaired.warnings)
+    assert verify_index(hashing_settings)["chunks"] == repaired.chunks
 
 
 # ---------------------------------------------------------------- atomicity and the lock
@@ -278,76 +354,89 @@ def test_corrupt_index_is_detected_and_repaired_by_a_build(hashing_settings, dam
 def test_a_failed_build_leaves_the_previous_index_serving(hashing_settings, monkeypatch):
     build_index(hashing_settings, progress=False)
     before = serving_dir(hashing_settings)
+    files_before = sorted(path.name for path in _data(hashing_settings).iterdir())
     (hashing_settings.archive_dir / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
 
-    def explode(self, folder):
-        folder.mkdir(parents=True, exist_ok=True)
+    def explode(connection, rows):
         raise OSError("disk full")
 
-    monkeypatch.setattr(build_module.LexicalIndex, "save", explode)
+    monkeypatch.setattr(lexical_module, "add_postings", explode)
     with pytest.raises(OSError, match="disk full"):
         build_index(hashing_settings, progress=False)
     assert serving_dir(hashing_settings) == before
-    assert [p.name for p in (hashing_settings.resolved_index_dir() / store.BUILDS).iterdir()] == [before.name]
+    assert [p.name for p in (hashing_settings.resolved_index_dir() / publish.BUILDS).iterdir()] == [before.name]
+    assert sorted(path.name for path in _data(hashing_settings).iterdir()) == files_before
     searcher = Searcher.open(hashing_settings)
     assert searcher.status()["articles"] == 8
+    monkeypatch.undo()
+    assert build_index(hashing_settings, progress=False).added == 1
 
 
 CRASHING_BUILD = """
 import os, sys
-from index import lexical
+from index import lexical, publish
 
-def crash(self, folder):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "params.index.json").write_text("{")  # half-written
-    os._exit(9)  # like a kill: no cleanup, no finally
-
-lexical.LexicalIndex.save = crash
+POINT = sys.argv.pop(1)
+if POINT == "mid-rows":  # inside the SQLite transaction, some rows written
+    real = lexical.add_postings
+    def crash(connection, rows):
+        real(connection, rows)
+        os._exit(9)  # like a kill: no cleanup, no finally
+    lexical.add_postings = crash
+else:  # tables committed, the new build folder made, its manifest not yet written
+    def crash(path, text):
+        path.write_text(text[: len(text) // 2])  # half-written
+        os._exit(9)
+    publish.write_durably = crash
 from archive_qa.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_a_build_killed_midway_leaves_the_old_index_answering(hashing_settings):
+@pytest.mark.parametrize("point", ["mid-rows", "before-manifest"])
+def test_a_build_killed_midway_leaves_the_old_index_answering(hashing_settings, point):
     build_index(hashing_settings, progress=False)
     before = serving_dir(hashing_settings)
     (hashing_settings.archive_dir / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": "hashing", "PYTHONPATH": str(PROJECT_ROOT)}
-    command = [
-        sys.executable,
-        "-c",
-        CRASHING_BUILD,
-        "build",
-        "--archive",
-        str(hashing_settings.archive_dir),
-        "--index",
-        str(hashing_settings.resolved_index_dir()),
-        "--json",
-    ]
+    index = str(hashing_settings.resolved_index_dir())
+    command = [sys.executable, "-c", CRASHING_BUILD, point, "build", "--archive", str(hashing_settings.archive_dir),
+               "--index", index, "--json"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 9, result.stderr
-    builds_dir = hashing_settings.resolved_index_dir() / store.BUILDS
+    builds_dir = hashing_settings.resolved_index_dir() / publish.BUILDS
     crashed = [p for p in builds_dir.iterdir() if p != before]
-    assert len(crashed) == 1 and not (crashed[0] / store.MANIFEST).exists(), (
-        "the kill left a half-written build"
-    )
+    assert len(crashed) == (1 if point == "before-manifest" else 0)
+    assert all(not json_ok(folder / publish.MANIFEST) for folder in crashed), "the kill left a readable manifest"
     assert serving_dir(hashing_settings) == before
 
     searcher = Searcher.open(hashing_settings)
-    assert searcher.status()["articles"] == 8
+    assert searcher.status()["articles"] == 8 and searcher.chunk_count == len(list(searcher.iter_chunks()))
     assert searcher.search(NUJABA, k=1)[0].chunk.source == "001_4b85ccf491a580e5.txt"
+    assert not any(hit.chunk.source == "palmyra.txt" for hit in searcher.search("Liwa al-Baqir convoy", k=20))
 
     report = build_index(hashing_settings, progress=False)  # the lock died with the process
     assert report.added == 1 and report.published
-    assert Searcher.open(hashing_settings).status()["articles"] == 9
+    searcher = Searcher.open(hashing_settings)
+    assert searcher.status()["articles"] == 9 and searcher.chunk_count == len(list(searcher.iter_chunks()))
+    assert searcher.search("Liwa al-Baqir convoy Palmyra oasis", k=1)[0].chunk.source == "palmyra.txt"
     assert {p.name for p in builds_dir.iterdir()} == {before.name, serving_dir(hashing_settings).name}
-    assert not crashed[0].exists(), "the next build removes the half-written one"
+    assert all(not folder.exists() for folder in crashed), "the next build removes the half-written one"
+    assert verify_index(hashing_settings)["articles"] == 9
+
+
+def json_ok(path: Path) -> bool:
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def test_a_concurrent_build_fails_clearly_or_waits(hashing_settings):
     build_index(hashing_settings, progress=False)
     index_dir = hashing_settings.resolved_index_dir()
-    with store.BuildLock(index_dir):
+    with publish.build_lock(index_dir):
         with pytest.raises(IndexLocked) as caught:
             build_index(hashing_settings, progress=False)
         message = str(caught.value)
@@ -355,7 +444,7 @@ def test_a_concurrent_build_fails_clearly_or_waits(hashing_settings):
         with pytest.raises(IndexLocked, match="after waiting 0.3s"):
             build_index(hashing_settings, progress=False, lock_timeout=0.3)
 
-    holder = store.BuildLock(index_dir).__enter__()
+    holder = publish.build_lock(index_dir).__enter__()
     threading.Timer(0.4, holder.__exit__, args=(None, None, None)).start()
     report = build_index(hashing_settings, progress=False, lock_timeout=10)
     assert report.articles == 8

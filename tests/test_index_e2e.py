@@ -102,7 +102,7 @@ def test_index_holds_the_real_model_and_chunks_fit_its_window(searcher):
     status = searcher.status()
     assert (status["model"], status["dim"], status["vector_index"]) == ("all-MiniLM-L6-v2", 384, "flat")
     embedder = searcher.embedder
-    assert max(embedder.count_tokens(c.embedding_text()) for c in searcher.chunks) <= 256
+    assert max(embedder.count_tokens(c.embedding_text()) for c in searcher.iter_chunks()) <= 256
     hit = searcher.search("Hezbollah fire onto Tel Aviv if Beirut is struck", k=1, mode="bm25")[0]
     assert hit.dense_score is not None and 0.2 < hit.dense_score <= 1.0
 
@@ -135,7 +135,7 @@ def test_retrieval_quality_on_the_labelled_questions(searcher):
     ]
     assert len(questions) >= 25
     results = {mode: evaluate(searcher, mode, questions) for mode in ("dense", "bm25", "hybrid")}
-    print(f"\nretrieval on {len(questions)} questions ({len(searcher.chunks)} chunks):")
+    print(f"\nretrieval on {len(questions)} questions ({searcher.chunk_count} chunks):")
     for mode, figures in results.items():
         print(
             f"  {mode:<7} recall@1 {figures['recall@1']:.3f}  recall@5 {figures['recall@5']:.3f}  "

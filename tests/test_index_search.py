@@ -23,6 +23,10 @@ def searcher(hashing_settings: Settings) -> Searcher:
     return Searcher.open(hashing_settings)
 
 
+def all_chunks(searcher: Searcher) -> list:
+    return list(searcher.iter_chunks())
+
+
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -42,15 +46,20 @@ def test_every_mode_finds_the_nujaba_passage_with_a_true_line_span(searcher, has
         assert scores == sorted(scores, reverse=True)
 
 
-def test_dense_score_is_the_cosine_in_every_mode(searcher):
+def test_dense_score_is_the_cosine_where_the_model_runs_and_bm25_never_loads_it(searcher, hashing_settings):
     query = "Hezbollah threatens Tel Aviv over strikes on Beirut"
+    lexical_only = Searcher.open(hashing_settings)
+    assert lexical_only.search(query, k=4, mode="bm25") and lexical_only._embedder is None
     vector = searcher.embedder.embed_query(query)
     for mode in ("dense", "bm25", "hybrid"):
         for hit in searcher.search(query, k=4, mode=mode):
             stored = searcher.embedder.embed_documents([hit.chunk.embedding_text()])[0]
-            assert hit.dense_score == pytest.approx(float(stored @ vector), abs=1e-5)
+            if mode == "bm25":
+                assert hit.dense_score is None  # qa computes it when it needs it
+            else:  # vectors are stored as float16: the cosine agrees to about 1e-4
+                assert hit.dense_score == pytest.approx(float(stored @ vector), abs=1e-3)
             if mode == "dense":
-                assert hit.score == pytest.approx(hit.dense_score, abs=1e-6) and hit.lexical_score is None
+                assert hit.score == pytest.approx(hit.dense_score, abs=1e-5) and hit.lexical_score is None
             else:
                 assert hit.lexical_score is not None
     bm25_hits = searcher.search(query, k=3, mode="bm25")
@@ -60,8 +69,8 @@ def test_dense_score_is_the_cosine_in_every_mode(searcher):
 def test_hybrid_is_reciprocal_rank_fusion_of_the_two_rankings(searcher, hashing_settings):
     query = "Qatar Hamas political office Doha"
     hybrid = searcher.search(query, k=3, mode="hybrid")
-    dense = [h.chunk.id for h in searcher.search(query, k=len(searcher.chunks), mode="dense")]
-    lexical = [h.chunk.id for h in searcher.search(query, k=len(searcher.chunks), mode="bm25")]
+    dense = [h.chunk.id for h in searcher.search(query, k=searcher.chunk_count, mode="dense")]
+    lexical = [h.chunk.id for h in searcher.search(query, k=searcher.chunk_count, mode="bm25")]
     k = hashing_settings.rrf_k
     for hit in hybrid:
         expected = 0.0
@@ -87,7 +96,7 @@ def test_source_glob_filter_applies_before_the_cut(searcher):
 
 
 def test_date_filters_exclude_undated_chunks_only_when_set(searcher):
-    dated = {c.source for c in searcher.chunks if c.date}
+    dated = {c.source for c in all_chunks(searcher) if c.date}
     assert dated == {"002_257df2b6438dc5da.txt"}  # the only sample article stating its date (2023-11-09)
     query = "Iran-backed militias in eastern Syria"
     since = searcher.search(query, k=10, filters=SearchFilters(since="2023-11-01"))
@@ -105,13 +114,13 @@ def test_date_filters_exclude_undated_chunks_only_when_set(searcher):
 
 def test_articles_and_status(searcher, hashing_settings):
     articles = searcher.articles()
-    assert len(articles) == searcher.status()["articles"] == len({c.article_id for c in searcher.chunks})
+    assert len(articles) == searcher.status()["articles"] == len({c.article_id for c in all_chunks(searcher)})
     first = searcher.article(articles[0].id)
     assert first == articles[0] and first.paragraphs and first.paragraphs[0].start_line > 0
     assert searcher.article("nope") is None
     status = searcher.status()
     assert status["model"] == "hashing-384" and status["dim"] == 384 and status["vector_index"] == "flat"
-    assert status["chunks"] == len(searcher.chunks) and status["built_at"]
+    assert status["chunks"] == len(all_chunks(searcher)) and status["built_at"]
     assert status["archive"] == str(hashing_settings.archive_dir.resolve())
 
 
@@ -202,7 +211,7 @@ def test_near_duplicate_articles_collapse_into_one_hit(tmp_path, hashing_setting
     settings = Settings(embedding_backend="hashing", archive_dir=archive, index_dir=tmp_path / "dup-index")
     build_index(settings, progress=False)
     searcher = Searcher.open(settings)
-    groups = searcher.manifest["duplicate_groups"]
+    groups = searcher.duplicate_groups()
     assert any({"001.txt#0", "wire/copy.txt#0"} <= set(group) for group in groups)
 
     group_of = {aid: n for n, group in enumerate(groups) for aid in group}
@@ -229,23 +238,23 @@ def test_empty_and_degenerate_queries(searcher):
     assert searcher.search("Hamas", k=0) == []
     assert searcher.search("zzzzqqqq", k=3, mode="bm25") == []
     assert len(searcher.search("zzzzqqqq", k=3, mode="dense")) == 3
-    assert len(searcher.search("Hamas", k=1000)) == len(searcher.chunks) - _collapsed(searcher)
+    assert len(searcher.search("Hamas", k=1000)) == searcher.chunk_count - _collapsed(searcher)
 
 
 def _collapsed(searcher: Searcher) -> int:
     hidden = 0
-    for group in searcher.manifest.get("duplicate_groups", []):
-        hidden += sum(1 for c in searcher.chunks if c.article_id in group[1:])
+    for group in searcher.duplicate_groups():
+        hidden += sum(1 for c in all_chunks(searcher) if c.article_id in group[1:])
     return hidden
 
 
 def test_vectors_round_trip(searcher):
-    ids = np.arange(len(searcher.chunks))
+    ids = searcher.chunk_ids()
     stored = searcher.vectors.vectors(ids)
-    again = searcher.embedder.embed_documents([c.embedding_text() for c in searcher.chunks])
-    assert np.allclose(stored, again, atol=1e-6)
-    assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-5)
+    again = searcher.embedder.embed_documents([c.embedding_text() for c in searcher.chunks.many(ids)])
+    assert np.allclose(stored, again, atol=1e-3)  # float16 storage: half a unit in the 4th decimal
+    assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-3)
 
 
 def test_sample_paths_are_relative(searcher):
-    assert all(not Path(c.source).is_absolute() for c in searcher.chunks)
+    assert all(not Path(c.source).is_absolute() for c in all_chunks(searcher))

@@ -34,7 +34,7 @@ def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
 
 def index_stamp(index_dir: Path) -> str:
     """Changes whenever a build swaps in a new index, so a searcher opened before it is not reused."""
-    from index.store import MANIFEST, resolve_build_dir
+    from index.publish import MANIFEST, resolve_build_dir
 
     build_dir = resolve_build_dir(index_dir)
     if build_dir is None:
