@@ -210,6 +210,12 @@ class RayEngine:
         self.settings = settings
         self.options = options or RayOptions()
 
+    def preflight(self) -> None:
+        """Fail before any work when Ray is missing or the cluster's address does not answer."""
+        import_ray()
+        if self.options.address:
+            check_reachable(self.options.address)
+
     def process(self, job: EngineJob, embedder: EmbedderFactory) -> Iterator[FileResult]:
         """Yields one FileResult per file of the job, in the job's order (so chunk slots match the local build).
 
@@ -232,6 +238,7 @@ class RayEngine:
         context.enable_progress_bars = False
         context.execution_options.preserve_order = True  # slots in job order, as the local engine gives them
         logging.getLogger("ray.data").setLevel(logging.WARNING)
+        logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "bars disabled": we know
         rows = [
             {"order": n, "source": t.source, "path": t.path, "size": t.size, "mtime_ns": t.mtime_ns, "sha256": t.sha256}
             for n, t in enumerate(job.files)
