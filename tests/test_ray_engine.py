@@ -7,8 +7,11 @@ vectors, in the same order; whole builds must give the same index and the same f
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -183,3 +186,119 @@ def test_ivf_shards_filled_on_ray_merge_to_the_one_process_index(cluster):
     assert np.allclose(merged_scores, whole_scores, atol=1e-5)
     assert (merged_ids == whole_ids).mean() > 0.99  # only exact ties may swap
     assert shards.recall_at_k(merged, vectors, queries, 10) >= 0.9
+
+
+# ---------------------------------------------------------------- whole builds and the command line
+
+
+def _build(archive: Path, index: Path, engine, **settings_values) -> Settings:
+    from index.build import build_index
+
+    settings = Settings(archive_dir=archive, index_dir=index, **settings_values)
+    build_index(settings, progress=False, engine=engine)
+    return settings
+
+
+def _contents(settings: Settings) -> dict:
+    from index.search import Searcher
+
+    searcher = Searcher.open(settings)
+    try:
+        ids = searcher.chunk_ids()
+        questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+        return {
+            "articles": searcher.articles(),
+            "chunks": list(searcher.chunks.many(ids)),
+            "vectors": searcher.vectors.vectors(ids),
+            "first_hits": [[hit.chunk.id for hit in searcher.search(q, k=1)] for q in questions],
+            "counts": searcher.counts,
+        }
+    finally:
+        searcher.close()
+
+
+def _assert_same_index(local: dict, remote: dict) -> None:
+    assert remote["counts"] == local["counts"]
+    assert remote["articles"] == local["articles"]
+    assert [(c.id, c.text, c.start_line, c.end_line) for c in remote["chunks"]] == [
+        (c.id, c.text, c.start_line, c.end_line) for c in local["chunks"]
+    ]
+    assert remote["chunks"] == local["chunks"]
+    assert np.allclose(remote["vectors"], local["vectors"], atol=1e-3)  # float16 segments
+    assert remote["first_hits"] == local["first_hits"]
+    assert all(local["first_hits"])
+
+
+@pytest.mark.parametrize("which", ["sample", "synthetic"])
+def test_ray_build_equals_local_build(cluster, synthetic, tmp_path, which):
+    archive = BUNDLED_ARCHIVE if which == "sample" else synthetic
+    local = _build(archive, tmp_path / "local", None, embedding_backend="hashing")
+    engine = RayEngine(_hashing_settings(archive), RayOptions(actors=2, files_per_batch=4))
+    remote = _build(archive, tmp_path / "ray", engine, embedding_backend="hashing")
+    _assert_same_index(_contents(local), _contents(remote))
+
+
+def test_ray_incremental_update_equals_local(cluster, synthetic, tmp_path):
+    archive = tmp_path / "archive"
+    shutil.copytree(synthetic, archive)
+    engine = RayEngine(_hashing_settings(archive), RayOptions(actors=2, files_per_batch=4))
+    _build(archive, tmp_path / "local", None, embedding_backend="hashing")
+    _build(archive, tmp_path / "ray", engine, embedding_backend="hashing")
+    edited = sorted(archive.rglob("0*.txt"))[3]
+    edited.write_text(edited.read_text(encoding="utf-8").replace("said", "stated"), encoding="utf-8")
+    sorted(archive.rglob("0*.txt"))[5].unlink()
+    local = _build(archive, tmp_path / "local", None, embedding_backend="hashing")
+    remote = _build(archive, tmp_path / "ray", engine, embedding_backend="hashing")
+    _assert_same_index(_contents(local), _contents(remote))
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "archive_qa.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_cli_ray_build_gives_the_local_counts(cluster, tmp_path):
+    env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": "hashing"}
+    address = cluster.get_runtime_context().gcs_address  # the module's cluster: no second one started
+    common = ["--archive", str(BUNDLED_ARCHIVE), "--json"]
+    local = _cli("build", *common, "--index", str(tmp_path / "local"), env=env)
+    remote = _cli("build", "--engine", "ray", "--address", address, *common, "--index", str(tmp_path / "ray"), env=env)
+    assert local.returncode == 0 and remote.returncode == 0, remote.stderr[-2000:]
+    mine, theirs = json.loads(local.stdout), json.loads(remote.stdout)
+    mine.pop("seconds"), theirs.pop("seconds")
+    assert theirs == mine and mine["articles"] == 8
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": "hashing"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    common = ["--archive", str(BUNDLED_ARCHIVE), "--index", str(tmp_path / "index"), "--quiet"]
+    unreachable = _cli("build", "--engine", "ray", "--address", f"127.0.0.1:{port}", *common, env=env)
+    assert unreachable.returncode == 1
+    assert unreachable.stderr.strip().count("\n") == 0 and "no Ray cluster answers at 127.0.0.1" in unreachable.stderr
+    assert not (tmp_path / "index").exists()  # refused before any work
+    misplaced = _cli("build", "--address", f"127.0.0.1:{port}", *common, env=env)
+    assert misplaced.returncode == 1 and "apply to --engine ray only" in misplaced.stderr
+
+
+def test_local_build_never_imports_ray(tmp_path):
+    script = (
+        "import sys; from archive_qa.cli import main; "
+        f"code = main(['build', '--archive', {str(BUNDLED_ARCHIVE)!r}, '--index', {str(tmp_path)!r}, '--quiet']); "
+        "assert 'ray' not in sys.modules, 'ray imported'; sys.exit(code)"
+    )
+    env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": "hashing"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_ray_build_with_the_real_model_equals_local_build(cluster, tmp_path):
+    local = _build(BUNDLED_ARCHIVE, tmp_path / "local", None)
+    remote = _build(BUNDLED_ARCHIVE, tmp_path / "ray", RayEngine(Settings(), RayOptions(actors=2, files_per_batch=2)))
+    mine, theirs = _contents(local), _contents(remote)
+    _assert_same_index(mine, theirs)
+    assert theirs["vectors"].shape == (len(theirs["chunks"]), 384)  # the real model, not the hashing stand-in
