@@ -12,6 +12,7 @@ engine's batches. On any failure the previous index keeps serving (index.publish
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import sys
@@ -148,11 +149,19 @@ def _build(settings, serving, full, embedder, engine, notes, started, progress, 
         target.abort()
         raise
     skipped, warnings = skipped_files(target.connection, target.generation)
+    _checkpoint(target.connection)
     target.connection.close()
     publish.remove_unreferenced(index_dir, *_kept(index_dir, build_dir, serving.build_dir if serving else None))
     tally = writer.tally
     report = _report(settings, counts, tally, skipped, tuple(warnings) + tuple(notes), started)
     return report
+
+
+def _checkpoint(connection: sqlite3.Connection) -> None:
+    """Copy the WAL into the tables file and truncate it (else a full build leaves a WAL as large as the
+    tables); readers in the middle of a query make it a partial checkpoint, which is fine."""
+    with contextlib.suppress(sqlite3.OperationalError):  # busy: the next build checkpoints
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _restat(connection: sqlite3.Connection, plan: Plan) -> None:

@@ -86,8 +86,8 @@ class Searcher:
         self._articles: OrderedDict[int, Article] = OrderedDict()
         self._filter_cache: dict[tuple[str, str | None, str | None], np.ndarray] = {}
         self._groups_of: dict[int, tuple[int, ...]] | None = None
-        # Near-duplicate groups by article id, as the manifest of the JSON-lines index held them (few rows).
-        self.manifest = {**manifest, "duplicate_groups": [list(group) for group in self.duplicate_groups()]}
+        # `manifest["duplicate_groups"]` as the JSON-lines index had it, computed only when asked for.
+        self.manifest = _Manifest(manifest, self)
 
     # ------------------------------------------------------------ opening
 
@@ -403,3 +403,22 @@ class ChunkView:
 
     def __iter__(self) -> Iterator[Chunk]:
         return self._searcher.iter_chunks()
+
+
+class _Manifest(dict):
+    """The manifest, plus "duplicate_groups" (article ids) read from the tables on first access."""
+
+    def __init__(self, manifest: dict[str, Any], searcher: Searcher) -> None:
+        super().__init__(manifest)
+        self._searcher = searcher
+
+    def _groups(self) -> list[list[str]]:
+        if not super().__contains__("duplicate_groups"):
+            super().__setitem__("duplicate_groups", [list(group) for group in self._searcher.duplicate_groups()])
+        return super().__getitem__("duplicate_groups")
+
+    def __getitem__(self, key: str) -> Any:
+        return self._groups() if key == "duplicate_groups" else super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._groups() if key == "duplicate_groups" else super().get(key, default)

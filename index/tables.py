@@ -66,6 +66,7 @@ def connect(path: Path, *, write: bool = False) -> sqlite3.Connection:
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")  # a published generation's commit survives power loss
+        connection.execute("PRAGMA journal_size_limit=67108864")  # a full build's WAL shrinks back after it
         connection.executescript(SCHEMA)
     else:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
