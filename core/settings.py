@@ -126,6 +126,27 @@ class Settings(BaseSettings):
     abstain_threshold: float = Field(
         default=0.30, description="Best dense cosine under which ask says the archive holds no evidence."
     )
+    # The abstention rule (qa/abstain.py): p(answerable) = sigmoid(intercept + sum of weight x signal), fitted by
+    # logistic regression on the calibration half of tests/eval/web_questions.jsonl (scripts/calibrate_abstention.py).
+    abstain_intercept: float = Field(default=-6.0, description="Abstention rule: intercept (fitted).")
+    abstain_weight_passage: float = Field(
+        default=8.0, description="Abstention rule: weight of the best passage's cosine to the question (fitted)."
+    )
+    abstain_weight_sentence: float = Field(
+        default=4.0, description="Abstention rule: weight of the best answering sentence's score (fitted)."
+    )
+    abstain_weight_names: float = Field(
+        default=2.0, description="Abstention rule: weight of the share of the question's names the passages hold."
+    )
+    abstain_weight_typed: float = Field(
+        default=1.0, description="Abstention rule: weight of 'the quote holds an entity of the asked type'."
+    )
+    rerank_passages: bool = Field(
+        default=True, description="ask orders the passages by their best answering sentence before citing them."
+    )
+    abstain_probability: float = Field(
+        default=0.5, description="ask answers when the rule's probability that the archive answers is at least this."
+    )
     llm_provider: Literal["local", "ollama", "openai"] = Field(default="local", description="Generative backend.")
     llm_model: str = Field(
         default="", description="Model name for ollama/openai; GGUF file for local (default: bundled)."

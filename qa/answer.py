@@ -8,10 +8,13 @@ from dataclasses import replace
 import numpy as np
 
 from core.errors import ArchiveError, InvalidQuery
-from index.records import Hit
+from index.records import Hit, SearchFilters
+from qa.abstain import Signals, name_coverage, not_stated, probability, should_abstain
 from qa.citations import check_answer
-from qa.extractive import extractive_answer
-from qa.names import named_terms, unheld_names, unmatched_names
+from qa.cues import answer_type
+from qa.dates import DateRange, question_dates
+from qa.extractive import Scored, answer_sentences, build_answer, rerank
+from qa.names import named_terms, unheld_names
 from qa.records import Answer
 from qa.sources import RawFiles
 
@@ -47,19 +50,17 @@ def abstention(question: str, answerer: str, hits: Sequence[Hit] = (), evidence:
 
 
 def why_no_evidence(question: str, hits: Sequence[Hit], evidence: float, threshold: float) -> str | None:
-    """Why the passages hold no evidence for the question, or None when they may answer it.
+    """Why the passages cannot hold evidence whatever the other signals say, or None when they may.
 
-    Two signals: the best passage is too far from the question in meaning, or the question names someone or
-    something (Haifa, the Houthis) that no retrieved passage mentions under any transliteration.
+    Only two things settle it alone: no passage at all, or a best passage under the floor `threshold`
+    (settings.abstain_threshold) while the question names nothing that a passage holds in full. Everything
+    else is weighed together by the calibrated rule (qa.abstain).
     """
     if not hits:
         return "No passage matched the question and filters."
     passages = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
     if evidence < threshold and not _names_held_in_full(question, passages):
         return f"The closest passage is too far from the question (similarity {evidence:.2f} < {threshold})."
-    missing = unmatched_names(question, passages)
-    if missing:
-        return f"No retrieved passage mentions {', '.join(missing)}."
     return None
 
 
@@ -67,7 +68,7 @@ def _names_held_in_full(question: str, passages: Sequence[str]) -> bool:
     """The question names someone or something, and one passage holds every word of every name.
 
     A short question about a name ("Who is Hajj Kamil?") embeds far from any long passage, so its cosine
-    says little; a passage that holds the whole name is evidence enough to try an answer.
+    says little; a passage that holds the whole name is evidence enough to weigh an answer.
     """
     return bool(named_terms(question)) and any(not unheld_names(question, passage) for passage in passages)
 
@@ -76,9 +77,10 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
                     mode: str = "hybrid", filters=None, chat_model=None) -> Answer:
     """Answer `question` from the archive behind `searcher`, every claim cited to its file and lines.
 
-    Abstains (abstained=True, no citations, the reason in `note`) when the best passage's cosine to the
-    question is under settings.abstain_threshold, or when the question names something no retrieved passage
-    mentions. The generative answerer's sentences are checked against the passages they cite; when none is
+    Date phrases of the question ("since March 2024") restrict the search (Answer.date_filter). Abstains
+    (abstained=True, no citations, one reason in `note`) when no passage matched, when the best passage is
+    under the floor settings.abstain_threshold, or when the calibrated rule of qa.abstain, weighing passage,
+    sentence, names and answer type together, finds an answer unlikely. The generative answerer's sentences are checked against the passages they cite; when none is
     supported, the extractive answer is returned with a note saying so.
     """
     question = question.strip()
@@ -91,12 +93,25 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
         raise InvalidQuery(f"k={k}: an answer reads between 1 and {MAX_PASSAGES} passages")
     if answerer not in ANSWERERS:
         raise ArchiveError(f"unknown answerer {answerer!r}: choose {' or '.join(ANSWERERS)}")
-    hits = list(searcher.search(question, k=k, mode=mode, filters=filters))
+    hits, date_range = _search(searcher, question, k, mode, filters)
+    date_filter = date_range.to_json() if date_range else None
     embedder = searcher.embedder
     evidence = evidence_strength(question, hits, embedder) if hits else 0.0
     reason = why_no_evidence(question, hits, evidence, settings.abstain_threshold)
     if reason:
-        return abstention(question, answerer, hits, evidence, note=reason)
+        return replace(abstention(question, answerer, hits, evidence, note=reason), date_filter=date_filter)
+    picked = answer_sentences(question, hits, embedder)
+    signals, missing = evidence_signals(question, hits, evidence, picked)
+    decided = {**signals.to_json(), "p_answerable": round(probability(signals, settings), 4)}
+    # The rule was fitted on the real model's cosines; the hashing stand-in (tests) has only the floor above.
+    if settings.embedding_backend != "hashing" and should_abstain(signals, settings):
+        closest = picked[0] if picked else None
+        note = not_stated(question, closest.candidate.text if closest else None,
+                          hits[closest.candidate.hit_index].chunk.source if closest else None, missing)
+        return replace(abstention(question, answerer, hits, evidence, note=note), date_filter=date_filter,
+                       signals=decided)
+    if settings.rerank_passages:
+        hits, picked = rerank(hits, picked)
     raw = RawFiles(settings.archive_dir)
     extractive = None
     if answerer == "generative":
@@ -120,9 +135,33 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
             return Answer(question=question, answer=checked.text, abstained=False,
                           citations=checked.citations, sentences=checked.sentences, answerer="generative",
                           note=" ".join(notes), hits=tuple(hits), evidence=evidence)
-        extractive = extractive_answer(question, hits, embedder, raw, note=FALLBACK_NOTE)
+        extractive = build_answer(question, hits, picked, raw, FALLBACK_NOTE) if picked else None
     else:
-        extractive = extractive_answer(question, hits, embedder, raw)
+        extractive = build_answer(question, hits, picked, raw) if picked else None
     if extractive is None:
-        return abstention(question, answerer, hits, evidence)
-    return replace(extractive, evidence=evidence)
+        return replace(abstention(question, answerer, hits, evidence), date_filter=date_filter, signals=decided)
+    return replace(extractive, evidence=evidence, date_filter=date_filter, signals=decided)
+
+
+def _search(searcher, question: str, k: int, mode: str, filters) -> tuple[list[Hit], DateRange | None]:
+    """The passages, restricted to the dates the question names when the caller gave no date range itself.
+
+    When the dated search finds nothing (the archive has no dates there, or the date was of an event, not a
+    publication) the question is answered from the whole archive and no date filter is reported.
+    """
+    date_range = question_dates(question)
+    if date_range and not (filters and (filters.since or filters.until)):
+        dated = SearchFilters(source_glob=filters.source_glob if filters else None,
+                              since=date_range.since, until=date_range.until)
+        hits = list(searcher.search(question, k=k, mode=mode, filters=dated))
+        if hits:
+            return hits, date_range
+    return list(searcher.search(question, k=k, mode=mode, filters=filters)), None
+
+
+def evidence_signals(question: str, hits: Sequence[Hit], evidence: float, picked: Sequence[Scored]):
+    """The abstention rule's signals, and the question's names no passage holds."""
+    names, missing = name_coverage(question, [f"{h.chunk.title}\n{h.chunk.text}" for h in hits])
+    typed = max((p.typed for p in picked), default=0.0) if answer_type(question) else 1.0
+    best = picked[0].score if picked else 0.0
+    return Signals(passage=float(evidence), sentence=float(best), names=names, typed=float(typed)), missing

@@ -46,21 +46,75 @@ PLACE_AFTER_PREPOSITION = re.compile(
 _ALNUM_RUN = re.compile(r"[a-z0-9]+")
 
 
+# Head nouns of "which/what ... <noun>" questions, by the type of thing they ask for.
+HEAD_NOUNS = {
+    "person": _words(
+        """person people man men woman women leader official commander journalist spokesman spokeswoman
+        spokesperson officer player coach author reporter director executive ceo founder owner judge lawyer
+        attorney politician minister actor actress artist singer user researcher researchers scientist senator
+        engineer mp activist children child billionaire governor partner professor president candidate writer
+        economist analyst doctor teacher student designer developer chef mayor manager chairman boss pair"""
+    ),
+    "organisation": _words(
+        """company companies firm group organisation organization newspaper paper publication outlet magazine
+        network channel agency party militia union bank team club school university college charity department
+        ministry court retailer chain brand studio label manufacturer supplier station body institution
+        publisher observatory journal platform tribe house lab laboratory startup airline broadcaster
+        website site app service newspapers"""
+    ),
+    "place": _words(
+        """city town village province governorate country region border crossing area place desert
+        neighborhood neighbourhood state county island islands street district venue port airport base camp
+        location beach hospital park river lake mountain restaurant building prison"""
+    ),
+    "date": _words("day date year month time decade century season"),
+    "number": _words("percentage share total amount proportion price age rate rise fall figure sum cost"),
+}
+QUESTION_STOP = _words("did does do was were is are has have had can could will would should")
+REASON_CUES = re.compile(
+    r"\b(?:because|due to|owing to|in order to|so that|as a result|after|amid|citing|since|over|for fear"
+    r"|in response to|in protest|to (?:avoid|prevent|protect|ensure|help|allow|stop|support|reduce|make))\b",
+    re.IGNORECASE,
+)
+
+
 def answer_type(question: str) -> str:
-    """The kind of thing a question asks for: number, person, place, date, or "" when unclear."""
+    """What a question asks for: number, date, person, organisation, place, reason, or "" when unclear."""
     q = " ".join(_ALNUM_RUN.findall(fold(question)))
-    if re.search(r"\bhow (many|much|large|big|long|far|old)\b|\bnumber of\b"
-                 r"|\bwhat (percentage|share|total)\b", q):
+    if re.search(r"\bhow (many|much|large|big|long|far|old|tall|high|fast|often)\b|\bnumber of\b", q):
         return "number"
-    if re.search(r"\b(when|what (day|date|year|month)|which (day|date|year|month)|since when)\b", q):
+    head = _head_noun_type(q)
+    if head:
+        return head
+    if re.search(r"\b(when|since when|in what year)\b", q):
         return "date"
-    if re.search(r"\b(who|whom|whose)\b"
-                 r"|\b(which|what) (person|leader|official|commander|journalist|spokes\w*)\b", q):
+    if re.search(r"\b(who|whom|whose)\b", q):
         return "person"
-    if re.search(r"\bwhere\b|\b(which|what) (city|town|village|province|governorate|country|region|border"
-                 r"|crossing|area|place|desert|neighbou?rhood)\b", q):
+    if re.search(r"\bwhere\b", q):
         return "place"
+    if re.search(r"\bwhy\b|\bwhat (led|caused|prompted|drove|made|was the reason|reason)\b"
+                 r"|\bfor what reason\b|\bhow come\b", q):
+        return "reason"
     return ""
+
+
+def _head_noun_type(folded: str) -> str:
+    """The type of the last known noun in the few words after "which"/"what" ("which Rhodium Group partner")."""
+    words = folded.split()
+    for i, word in enumerate(words):
+        if word not in ("which", "what"):
+            continue
+        found = ""
+        for following in words[i + 1:i + 6]:
+            if following in QUESTION_STOP:
+                break
+            for kind, nouns in HEAD_NOUNS.items():
+                if following in nouns:
+                    found = kind
+        if found:
+            return found
+    return ""
+
 
 def cue_strength(kind: str, sentence: str, question: str) -> float:
     """How strongly a sentence holds the kind of thing asked for (0-1); words of the question do not count."""
@@ -100,3 +154,44 @@ def _capitalised_runs(sentence: str) -> Iterable[str]:
     for match in CAPITALISED.finditer(sentence):
         if match.start() > first_space:
             yield match.group()
+
+
+def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[float, tuple[int, int] | None]:
+    """How strongly `sentence` holds the thing asked for (0-1), and where: character offsets or None.
+
+    `found` are the sentence's named entities (qa.entities); an entity of the asked type that the question
+    does not already name counts fully. Without one, the hand cues give a weaker score (reasons are cues only).
+    """
+    if not kind:
+        return 0.0, None
+    asked = set(all_terms(question))
+    if kind == "reason":
+        match = REASON_CUES.search(sentence)
+        if not match:
+            return 0.0, None
+        end = re.search(r"[,;:.!?]", sentence[match.end():])
+        return 1.0, (match.start(), match.end() + end.start() if end else len(sentence.rstrip()))
+    if found is not None:
+        from qa.entities import LABELS_BY_TYPE
+
+        labels = LABELS_BY_TYPE.get(kind, frozenset())
+        fresh = [e for e in found if e.label in labels and not set(all_terms(e.text)) <= asked]
+        if fresh:
+            return 1.0, (fresh[0].start, fresh[0].end)
+    strength = cue_strength(kind, sentence, question)
+    if found is not None:
+        strength *= 0.5  # the model saw no entity of the type: the hand cue alone is weak evidence
+    return strength, _cue_span(kind, sentence, asked) if strength else None
+
+
+def _cue_span(kind: str, sentence: str, asked: set[str]) -> tuple[int, int] | None:
+    """Offsets of the first number (number, date) or capitalised run (person, place) the question lacks."""
+    if kind in ("number", "date"):
+        for match in re.finditer(r"(?<![\w.])[$£€]?\d[\d,]*(?:\.\d+)?%?", sentence):
+            if match.group().strip("$£€%").replace(",", "") not in asked:
+                return match.start(), match.end()
+        return None
+    for match in CAPITALISED.finditer(sentence):
+        if not set(all_terms(match.group())) <= asked:
+            return match.start(), match.end()
+    return None

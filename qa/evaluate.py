@@ -75,22 +75,34 @@ def _rate(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
 
 
-def retrieval_metrics(searcher, items: list[dict], mode: str, k: int) -> dict[str, Any]:
-    """recall@1, recall@5 and MRR of the expected source file, over the answerable questions."""
-    ranks = []
+def retrieval_ranks(searcher, items: list[dict], mode: str, k: int) -> list[int | None]:
+    """Rank of the expected source among the search results of each answerable question (None: not found or
+    unanswerable)."""
+    ranks: list[int | None] = []
     for item in items:
         if item.get("unanswerable"):
+            ranks.append(None)
             continue
-        hits = searcher.search(item["question"], k=k, mode=mode)
-        sources = [h.chunk.source for h in hits]
+        sources = [h.chunk.source for h in searcher.search(item["question"], k=k, mode=mode)]
         ranks.append(sources.index(item["source"]) + 1 if item["source"] in sources else None)
+    return ranks
+
+
+def rank_metrics(ranks: list[int | None], prefix: str = "") -> dict[str, Any]:
+    """recall@1, recall@5 and MRR of the expected source, over the answerable questions' ranks."""
     total = len(ranks)
     return {
-        "questions": total,
-        "recall@1": _rate(sum(1 for r in ranks if r == 1), total),
-        "recall@5": _rate(sum(1 for r in ranks if r is not None and r <= 5), total),
-        "mrr": round(sum(1 / r for r in ranks if r is not None) / total, 4) if total else None,
+        f"{prefix}recall@1": _rate(sum(1 for r in ranks if r == 1), total),
+        f"{prefix}recall@5": _rate(sum(1 for r in ranks if r is not None and r <= 5), total),
+        f"{prefix}mrr": round(sum(1 / r for r in ranks if r is not None) / total, 4) if total else None,
     }
+
+
+def retrieval_metrics(searcher, items: list[dict], mode: str, k: int) -> dict[str, Any]:
+    """recall@1, recall@5 and MRR of the expected source file, over the answerable questions."""
+    ranks = [r for r, item in zip(retrieval_ranks(searcher, items, mode, k), items, strict=True)
+             if not item.get("unanswerable")]
+    return {"questions": len(ranks), **rank_metrics(ranks)}
 
 
 def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
@@ -102,6 +114,12 @@ def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
     verdict["unmatched_names"] = unmatched_names(item["question"],
                                                  [f"{h.chunk.title}\n{h.chunk.text}" for h in answer.hits])
     verdict["unanswerable"] = bool(item.get("unanswerable"))
+    verdict["half"] = item.get("half", "")
+    verdict["signals"] = answer.signals
+    verdict["date_filter"] = answer.date_filter
+    sources = [h.chunk.source for h in answer.hits]
+    # Rank of the expected source in the passages as the answer ordered them (after any rerank).
+    verdict["answer_rank"] = (sources.index(item["source"]) + 1 if item.get("source") in sources else None)
     valid = [raw.holds(c.source, c.start_line, c.end_line, c.quote) for c in answer.citations]
     verdict["citations"] = len(answer.citations)
     verdict["words"] = len(MARKER.sub(" ", answer.answer).split()) if not answer.abstained else 0
@@ -119,6 +137,9 @@ def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
         low, high = item["lines"]
         verdict["citation_in_lines"] = any(c.source == item["source"] and c.start_line <= high and
                                            c.end_line >= low for c in answer.citations)
+    # The headline figure: the asked-for thing in the answer, and a citation of the right file (and lines).
+    verdict["answer_cited"] = verdict["answer_correct"] and verdict.get("citation_in_lines",
+                                                                        verdict["citation_correct"])
     return verdict
 
 
@@ -129,9 +150,14 @@ def summarise(verdicts: list[dict], latencies: list[float], retrieval: dict) -> 
     answered = [v for v in verdicts if not v["abstained"]]
     supported_citations = sum(v["citations_valid"] for v in verdicts)
     all_citations = sum(v["citations"] for v in verdicts)
+    abstained = [v for v in verdicts if v["abstained"]]
     return {
         **retrieval,
+        **rank_metrics([v["answer_rank"] for v in answerable], prefix="answer_"),
         "answer_accuracy": _rate(sum(v["answer_correct"] for v in answerable), len(answerable)),
+        "answer_cited_accuracy": _rate(sum(v["answer_cited"] for v in answerable), len(answerable)),
+        "abstention_precision": _rate(sum(v["unanswerable"] for v in abstained), len(abstained)),
+        "abstention_recall": _rate(sum(v["abstained"] for v in unanswerable), len(unanswerable)),
         "citation_accuracy": _rate(sum(v["citation_correct"] for v in answerable), len(answerable)),
         "citation_in_expected_lines": _rate(sum(v["citation_in_lines"] for v in with_lines), len(with_lines)),
         "citation_validity": _rate(supported_citations, all_citations),
@@ -169,7 +195,9 @@ def run_evaluation(settings, questions_path: Path, answerers: list[str], mode: s
         raise ArchiveError(f"unknown answerer(s) {listed}: choose from {', '.join(ANSWERERS)}")
     mode = mode or settings.search_mode
     searcher = _open_searcher(settings)
-    retrieval = retrieval_metrics(searcher, items, mode, k=max(5, settings.top_k))
+    ranks = retrieval_ranks(searcher, items, mode, k=max(5, settings.top_k))
+    retrieval = _retrieval_of(items, ranks, range(len(items)))
+    halves = sorted({str(item["half"]) for item in items if item.get("half")})
     raw = RawFiles(settings.archive_dir)
     report: dict[str, Any] = {
         "questions": len(items),
@@ -198,7 +226,18 @@ def run_evaluation(settings, questions_path: Path, answerers: list[str], mode: s
         report["answerers"][name] = summarise(verdicts, latencies, retrieval)
         report["items"][name] = verdicts
         report.setdefault("calibration", threshold_sweep(verdicts))
+        for half in halves:  # each half of a split set (calibration / test) on its own
+            chosen = [i for i, item in enumerate(items) if item.get("half") == half]
+            entry = report.setdefault("halves", {}).setdefault(half, {"questions": len(chosen), "answerers": {}})
+            entry["retrieval"] = _retrieval_of(items, ranks, chosen)
+            entry["answerers"][name] = summarise([verdicts[i] for i in chosen], [latencies[i] for i in chosen],
+                                                 entry["retrieval"])
     return report
+
+
+def _retrieval_of(items: list[dict], ranks: list[int | None], chosen) -> dict[str, Any]:
+    answerable = [ranks[i] for i in chosen if not items[i].get("unanswerable")]
+    return {"questions": len(answerable), **rank_metrics(answerable)}
 
 
 def _cell(value: Any) -> str:
@@ -208,8 +247,9 @@ def _cell(value: Any) -> str:
 
 
 COLUMNS = [
-    ("recall@1", "R@1"), ("recall@5", "R@5"), ("mrr", "MRR"), ("answer_accuracy", "answer"),
-    ("citation_accuracy", "citation"), ("abstention_accuracy", "abstention"), ("fallbacks", "fallbacks"),
+    ("recall@1", "R@1"), ("recall@5", "R@5"), ("answer_recall@1", "R@1 ans"), ("answer_accuracy", "answer"),
+    ("answer_cited_accuracy", "ans+cite"), ("citation_accuracy", "citation"),
+    ("abstention_precision", "abst P"), ("abstention_recall", "abst R"), ("fallbacks", "fallbacks"),
     ("latency_p50", "p50 s"), ("latency_p95", "p95 s"),
 ]
 
@@ -224,6 +264,10 @@ def format_report(report: dict) -> str:
     ]
     for name, figures in report["answerers"].items():
         lines.append(f"{name:<12}" + "".join(f"{_cell(figures.get(key)):>11}" for key, _ in COLUMNS))
+    for half, entry in report.get("halves", {}).items():
+        for name, figures in entry["answerers"].items():
+            label = f"{name[:5]}/{half[:5]}"
+            lines.append(f"{label:<12}" + "".join(f"{_cell(figures.get(key)):>11}" for key, _ in COLUMNS))
     calibration = report.get("calibration")
     if calibration:
         sweep = calibration["abstention_accuracy_by_threshold"]
@@ -232,8 +276,10 @@ def format_report(report: dict) -> str:
                   "  " + "  ".join(f"{t}: {_cell(a)}" for t, a in list(sweep.items())[8:])]
     lines += [
         "",
-        "R@1, R@5, MRR: expected source among the passages; answer: an acceptable string in the answer;",
-        "citation: a citation into the expected source whose lines hold its quote; abstention: abstained",
-        "exactly when the archive cannot answer; fallbacks: generative answers replaced by extractive ones.",
+        "R@1, R@5: expected source among the searched passages; R@1 ans: first among the passages as the",
+        "answer ordered them (after reranking); answer: an acceptable string in the answer; ans+cite: that, and a",
+        "citation of the expected file and lines; citation: a citation into the expected source whose lines",
+        "hold its quote; abst P/R: precision and recall of abstaining on unanswerable questions;",
+        "fallbacks: generative answers replaced by extractive ones. Rows name/half: one half of a split set.",
     ]
     return "\n".join(lines)

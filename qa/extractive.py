@@ -1,129 +1,216 @@
 """The extractive answerer: the passage sentences that best answer the question, quoted verbatim and cited.
 
 No language model: sentences are scored by embedding similarity to the question, weighted overlap of the
-question's terms (transliteration variants count), and whether they hold the kind of thing asked for.
+question's terms (transliteration variants count), and whether they hold the kind of thing asked for (an
+entity of the expected type, from spaCy's NER; hand cues when the model is not installed).
+
+Cost: every sentence of the passages is scored lexically (cheap); only the best few per answer are embedded
+and run through NER (in one batch each, cached per sentence), which is where the time of an answer went.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from core.text import split_sentences, terms
 from index.records import Hit
-from qa.cues import answer_type, cue_strength
+from qa import entities as ner
+from qa.cues import answer_phrase, answer_type
 from qa.records import Answer, AnswerSentence, Citation
 from qa.sources import RawFiles
 from qa.terms import TermMatcher, jaccard
 
-# Weights of the sentence score; they sum to 1 before the small rank prior.
+# Weights of the sentence score (fitted on the calibration half, docs/EVALUATION.md).
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.35
-CUE_WEIGHT = 0.15
+TYPE_WEIGHT = 0.25
 RANK_WEIGHT = 0.05
 MIN_CONTENT_TOKENS = 3  # shorter pieces ("TT", "20", a lone name) are not answers
 KEEP_RATIO = 0.85  # a second or third sentence is quoted when it scores this close to the best
 DUPLICATE_JACCARD = 0.6
 DUPLICATE_COSINE = 0.92
+SHORTLIST = 10  # sentences embedded and tagged per answer, chosen lexically
+PER_PASSAGE = 2  # of which at least this many (when it has them) from each passage
+NEIGHBOUR_REACH = 2  # how far (in sentences) the answer may look for the asked-for thing beside its best match
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence of one retrieved passage."""
+    """A sentence of one retrieved passage; `position` is its index among the passage's sentences."""
 
     hit_index: int
     text: str
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One shortlisted sentence with its score parts; `span` is where it holds the asked-for thing."""
+
+    candidate: Candidate
+    score: float
+    dense: float
+    lexical: float
+    typed: float
+    span: tuple[int, int] | None
+    vector: np.ndarray
 
 
 def passage_sentences(hits: Sequence[Hit]) -> list[Candidate]:
     """Every answer-sized sentence of the passages, in rank order."""
     found = []
     for index, hit in enumerate(hits):
-        for sentence in split_sentences(hit.chunk.text):
+        for position, sentence in enumerate(split_sentences(hit.chunk.text)):
             if len(terms(sentence.text)) >= MIN_CONTENT_TOKENS:
-                found.append(Candidate(index, sentence.text))
+                found.append(Candidate(index, sentence.text, position))
     return found
 
 
 def embed_texts(embedder, texts: Sequence[str]) -> np.ndarray:
+    """Sentence vectors through the process-wide cache (the same passages come back for related questions)."""
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
-    return np.asarray(embedder.embed_documents(list(texts)), dtype=np.float32)
+    from index.embed import embed_cached
+
+    return np.asarray(embed_cached(embedder, list(texts)), dtype=np.float32)
 
 
-def score_candidates(
-    question: str, candidates: Sequence[Candidate], hits: Sequence[Hit], embedder,
-    vectors: np.ndarray | None = None,
-) -> np.ndarray:
-    """One score per candidate sentence, higher is a better answer to the question."""
+def _rank(hits: Sequence[Hit], candidate: Candidate) -> int:
+    return hits[candidate.hit_index].rank or candidate.hit_index + 1
+
+
+def shortlist(candidates: Sequence[Candidate], lexical: np.ndarray, hits: Sequence[Hit]) -> list[int]:
+    """Indexes of the sentences worth embedding: the best few per passage, then the best overall."""
+    prior = np.array([RANK_WEIGHT / _rank(hits, c) for c in candidates])
+    order = list(np.argsort(-(LEXICAL_WEIGHT * lexical + prior), kind="stable"))
+    chosen: list[int] = []
+    per_hit: dict[int, int] = {}
+    for i in order:
+        hit = candidates[i].hit_index
+        if per_hit.get(hit, 0) < PER_PASSAGE:
+            chosen.append(int(i))
+            per_hit[hit] = per_hit.get(hit, 0) + 1
+    rest = [int(i) for i in order if int(i) not in chosen]
+    return sorted(chosen + rest[:max(0, SHORTLIST - len(chosen))])
+
+
+def typed_parts(kind: str, question: str, texts: Sequence[str]) -> list[tuple[float, tuple[int, int] | None]]:
+    """answer_phrase of each text, with NER entities when the model is installed."""
+    found = ner.entities(texts) if kind and kind != "reason" and ner.available() else [None] * len(texts)
+    return [answer_phrase(kind, text, question, ents) for text, ents in zip(texts, found, strict=True)]
+
+
+def score_candidates(question: str, candidates: Sequence[Candidate], hits: Sequence[Hit], embedder) -> list[Scored]:
+    """The shortlisted sentences, scored (higher answers the question better); best first."""
     if not candidates:
-        return np.zeros(0)
-    if vectors is None:
-        vectors = embed_texts(embedder, [c.text for c in candidates])
+        return []
+    matcher = TermMatcher(question, [c.text for c in candidates])
+    lexical = np.array([matcher.coverage(c.text) for c in candidates])
+    picked = shortlist(candidates, lexical, hits)
+    texts = [candidates[i].text for i in picked]
+    vectors = embed_texts(embedder, texts)
     query = np.asarray(embedder.embed_query(question), dtype=np.float32)
     dense = np.clip(vectors @ query, 0.0, 1.0)
-    matcher = TermMatcher(question, [c.text for c in candidates])
     kind = answer_type(question)
-    scores = np.empty(len(candidates))
-    for i, candidate in enumerate(candidates):
-        rank = hits[candidate.hit_index].rank or candidate.hit_index + 1
-        scores[i] = (
-            DENSE_WEIGHT * dense[i]
-            + LEXICAL_WEIGHT * matcher.coverage(candidate.text)
-            + CUE_WEIGHT * cue_strength(kind, candidate.text, question)
-            + RANK_WEIGHT / rank
-        )
-    return scores
+    typed = typed_parts(kind, question, texts)
+    scored = []
+    for j, i in enumerate(picked):
+        strength, span = typed[j]
+        score = (DENSE_WEIGHT * dense[j] + LEXICAL_WEIGHT * lexical[i] + TYPE_WEIGHT * strength
+                 + RANK_WEIGHT / _rank(hits, candidates[i]))
+        scored.append(Scored(candidates[i], float(score), float(dense[j]), float(lexical[i]), strength, span,
+                             vectors[j]))
+    return sorted(scored, key=lambda s: -s.score)
 
 
-def select_sentences(
-    candidates: Sequence[Candidate], scores: np.ndarray, vectors: np.ndarray, max_sentences: int = 3
-) -> list[int]:
-    """Indexes of the best 1-3 candidates, skipping near-duplicates of sentences already chosen."""
-    chosen: list[int] = []
-    if not len(candidates):
+def neighbour_with_answer(question: str, best: Scored, candidates: Sequence[Candidate]) -> Scored | None:
+    """The nearest sentence of the best sentence's passage that holds the asked-for thing, if it lacks it."""
+    kind = answer_type(question)
+    if not kind or best.typed >= 1.0:
+        return None
+    same = [c for c in candidates if c.hit_index == best.candidate.hit_index and c.text != best.candidate.text
+            and 0 < abs(c.position - best.candidate.position) <= NEIGHBOUR_REACH]
+    same.sort(key=lambda c: (abs(c.position - best.candidate.position), c.position))
+    for candidate, (strength, span) in zip(same, typed_parts(kind, question, [c.text for c in same]), strict=True):
+        if strength >= 1.0:
+            return Scored(candidate, best.score, best.dense, best.lexical, strength, span, best.vector)
+    return None
+
+
+def select_sentences(scored: Sequence[Scored], max_sentences: int = 3) -> list[Scored]:
+    """The best 1-3 sentences, skipping near-duplicates of sentences already chosen."""
+    chosen: list[Scored] = []
+    if not scored:
         return chosen
-    order = np.argsort(-scores, kind="stable")
-    best = scores[order[0]]
-    for i in order:
-        if len(chosen) == max_sentences or (chosen and scores[i] < KEEP_RATIO * best):
+    best = scored[0].score
+    for item in scored:
+        if len(chosen) == max_sentences or (chosen and item.score < KEEP_RATIO * best):
             break
-        if any(
-            jaccard(candidates[i].text, candidates[j].text) >= DUPLICATE_JACCARD
-            or float(vectors[i] @ vectors[j]) >= DUPLICATE_COSINE
-            for j in chosen
-        ):
+        if any(jaccard(item.candidate.text, c.candidate.text) >= DUPLICATE_JACCARD
+               or float(item.vector @ c.vector) >= DUPLICATE_COSINE for c in chosen):
             continue
-        chosen.append(int(i))
+        chosen.append(item)
     return chosen
 
 
-def cite(n: int, hit: Hit, quote: str, raw: RawFiles, supported: bool = True) -> Citation:
+def rerank(hits: Sequence[Hit], scored: Sequence[Scored]) -> tuple[list[Hit], list[Scored]]:
+    """The passages ordered by their best sentence's score (passages without a scored sentence keep their
+    order after them), and `scored` with its passage indexes into the new order."""
+    best: dict[int, float] = {}
+    for item in scored:
+        best[item.candidate.hit_index] = max(best.get(item.candidate.hit_index, -1.0), item.score)
+    order = sorted(range(len(hits)), key=lambda i: (-best.get(i, -1.0), i))
+    new_index = {old: new for new, old in enumerate(order)}
+    moved = [replace(item, candidate=replace(item.candidate, hit_index=new_index[item.candidate.hit_index]))
+             for item in scored]
+    return [hits[i] for i in order], moved
+
+
+def cite(n: int, hit: Hit, quote: str, raw: RawFiles, supported: bool = True,
+         answer_span: tuple[int, int] | None = None) -> Citation:
     """A citation of `quote` inside `hit`, its line span narrowed to the raw lines that hold the quote."""
     chunk = hit.chunk
     start, end = raw.narrow(chunk.source, chunk.start_line, chunk.end_line, quote)
     return Citation(n=n, source=chunk.source, title=chunk.title, start_line=start, end_line=end,
-                    quote=quote, supported=supported)
+                    quote=quote, supported=supported, answer_span=answer_span)
+
+
+def build_answer(question: str, hits: Sequence[Hit], picked: Sequence[Scored], raw: RawFiles,
+                 note: str = "") -> Answer:
+    """The Answer quoting `picked`, each sentence cited with its answering phrase."""
+    citations = []
+    sentences = []
+    for n, item in enumerate(picked, start=1):
+        candidate = item.candidate
+        citations.append(cite(n, hits[candidate.hit_index], candidate.text, raw, answer_span=item.span))
+        sentences.append(AnswerSentence(text=candidate.text, citations=(n,), supported=True))
+    text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+    return Answer(question=question, answer=text, abstained=False, citations=tuple(citations),
+                  sentences=tuple(sentences), answerer="extractive", note=note, hits=tuple(hits))
+
+
+def answer_sentences(question: str, hits: Sequence[Hit], embedder, max_sentences: int = 3) -> list[Scored]:
+    """The sentences the extractive answer quotes, best first (the neighbour holding the answer included)."""
+    candidates = passage_sentences(hits)
+    scored = score_candidates(question, candidates, hits, embedder)
+    picked = select_sentences(scored, max_sentences)
+    if picked:
+        extra = neighbour_with_answer(question, picked[0], candidates)
+        if extra is not None:
+            first, rest = picked[0], [p for p in picked[1:] if p.candidate.text != extra.candidate.text]
+            pair = sorted([first, extra], key=lambda s: s.candidate.position)
+            picked = (pair + rest)[:max_sentences]
+    return picked
 
 
 def extractive_answer(
     question: str, hits: Sequence[Hit], embedder, raw: RawFiles, *, max_sentences: int = 3, note: str = ""
 ) -> Answer | None:
     """The answer made of quoted sentences, or None when the passages hold no usable sentence."""
-    candidates = passage_sentences(hits)
-    if not candidates:
+    picked = answer_sentences(question, hits, embedder, max_sentences)
+    if not picked:
         return None
-    vectors = embed_texts(embedder, [c.text for c in candidates])
-    scores = score_candidates(question, candidates, hits, embedder, vectors)
-    picked = select_sentences(candidates, scores, vectors, max_sentences)
-    citations = []
-    sentences = []
-    for n, i in enumerate(picked, start=1):
-        candidate = candidates[i]
-        citations.append(cite(n, hits[candidate.hit_index], candidate.text, raw))
-        sentences.append(AnswerSentence(text=candidate.text, citations=(n,), supported=True))
-    text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
-    return Answer(question=question, answer=text, abstained=False, citations=tuple(citations),
-                  sentences=tuple(sentences), answerer="extractive", note=note, hits=tuple(hits))
+    return build_answer(question, hits, picked, raw, note)

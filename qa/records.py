@@ -16,6 +16,8 @@ class Citation:
     end_line: int
     quote: str
     supported: bool = True
+    # [start, end) character offsets in `quote` of the answering phrase (the name, number, date, reason), or None.
+    answer_span: tuple[int, int] | None = None
 
     def to_json(self) -> dict:
         return {
@@ -25,6 +27,7 @@ class Citation:
             "lines": [self.start_line, self.end_line],
             "quote": self.quote,
             "supported": self.supported,
+            "answer_span": list(self.answer_span) if self.answer_span else None,
         }
 
 
@@ -47,7 +50,11 @@ class Answer:
     answerer: str = "extractive"
     note: str = ""  # e.g. "the generative answer had no supported sentence; showing the extractive answer"
     hits: tuple = field(default=(), compare=False, repr=False)  # the passages the answer was drawn from
-    evidence: float = 0.0  # best cosine of question and retrieved passage: what abstention is decided on
+    evidence: float = 0.0  # best cosine of question and retrieved passage (one signal of the abstention rule)
+    # The date range read from the question and applied as a search filter: {"since": ..., "until": ...} or None.
+    date_filter: dict | None = None
+    # The signals the abstention rule combined, and its probability that the archive answers (qa.abstain).
+    signals: dict | None = field(default=None, compare=False)
 
     def to_json(self) -> dict:
         return {
@@ -57,6 +64,7 @@ class Answer:
             "answerer": self.answerer,
             "note": self.note,
             "evidence": round(float(self.evidence), 4),
+            "date_filter": self.date_filter,
             "citations": [c.to_json() for c in self.citations],
             "sentences": [
                 {"text": s.text, "citations": list(s.citations), "supported": s.supported}

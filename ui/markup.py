@@ -26,6 +26,8 @@ CSS = """
   border-left: 3px solid rgba(255, 193, 7, .9); background: rgba(128, 128, 128, .06); }
 .aq-passage mark, .aq-article mark { background: rgba(255, 214, 0, .5); color: inherit; padding: 0 .1em;
   border-radius: .15em; }
+.aq-answer mark.aq-answer-span { background: rgba(255, 214, 0, .55); color: inherit; padding: 0 .1em;
+  border-radius: .15em; font-weight: 600; }
 .aq-meta { font-size: .85rem; opacity: .75; margin: .1rem 0 .5rem 0; }
 .aq-meta code { font-size: .85em; }
 .aq-article { max-height: 32rem; overflow-y: auto; padding-right: .5rem; line-height: 1.6; }
@@ -118,8 +120,9 @@ def answer_html(answer: Answer) -> str:
     """The answer with its citation markers as badges and unsupported sentences flagged."""
     if answer.sentences:
         parts = []
+        spans = {c.n: (c.quote, c.answer_span) for c in answer.citations if c.answer_span}
         for sentence in answer.sentences:
-            text = escape(_MARKERS.sub("", sentence.text).strip())
+            text = _with_answer_span(_MARKERS.sub("", sentence.text).strip(), sentence.citations, spans)
             if sentence.supported:
                 parts.append(f"<span>{text}</span>{_markers(sentence.citations)}")
             else:
@@ -131,6 +134,17 @@ def answer_html(answer: Answer) -> str:
     else:
         body = _MARKER.sub(lambda m: _markers(int(n) for n in m.group(1).split(",")), escape(answer.answer))
     return f'<div class="aq-answer">{body}</div>'
+
+
+def _with_answer_span(text: str, citations: Iterable[int], spans: dict) -> str:
+    """`text` escaped, its answering phrase (the citation's answer_span, when the sentence is the quote) in <mark>."""
+    for n in citations:
+        quote, span = spans.get(n, (None, None))
+        if span and quote == text and 0 <= span[0] < span[1] <= len(text):
+            start, end = span
+            return (f"{escape(text[:start])}<mark class=\"aq-answer-span\">{escape(text[start:end])}</mark>"
+                    f"{escape(text[end:])}")
+    return escape(text)
 
 
 def meta_html(parts: Sequence[str], location: str = "") -> str:

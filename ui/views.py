@@ -60,6 +60,13 @@ def stale_banner(settings: Settings, job: BuildJob | None) -> None:
         st.rerun()
 
 
+def _date_range_words(date_filter: dict) -> str:
+    since, until = date_filter.get("since"), date_filter.get("until")
+    if since and until:
+        return f"from {since} to {until}"
+    return f"since {since}" if since else f"until {until}"
+
+
 # --- evidence ----------------------------------------------------------------------------------------------
 
 def _quotes_in(passage: Hit | None, citation: Citation, citations: tuple[Citation, ...]) -> list[str]:
@@ -142,15 +149,16 @@ def show_answer(entry: HistoryEntry, settings: Settings, searcher: Any) -> None:
                f" · asked {entry.asked_at:%H:%M:%S}")
     if entry.warning:
         st.warning(entry.warning)
-    if answer.note:
+    if answer.note and not answer.abstained:
         st.info(answer.note)
+    if answer.date_filter:
+        st.caption(f"Searched articles published {_date_range_words(answer.date_filter)} "
+                   f"(from “{md_escape(answer.date_filter.get('phrase', ''))}” in the question).")
     if answer.abstained:
         with st.container(key="abstention"):
-            st.info(f"**No answer in the archive.** {md_escape(answer.answer or ABSTAIN_MESSAGE)}", icon="🔎")
-            evidence = getattr(answer, "evidence", None)
-            if answer.hits and evidence is not None:
-                st.caption(f"The closest passage scored {evidence:.2f}; answers need "
-                           f"{settings.abstain_threshold:.2f} or more (similarity of question and passage).")
+            # One reason, stated once: the abstention rule's own (qa.abstain), not a second threshold figure.
+            st.info(f"**No answer in the archive.** {md_escape(answer.note or answer.answer or ABSTAIN_MESSAGE)}",
+                    icon="🔎")
         if answer.hits:
             with st.expander("Closest passages (too weak to count as evidence)", key=f"closest_{entry.id}"):
                 for hit in answer.hits:

@@ -1,0 +1,67 @@
+"""Whether to answer: one calibrated decision over every evidence signal, and the one reason it gives.
+
+A logistic rule, p(answerable) = sigmoid(b + w . signals), fitted on the calibration half of the web question
+set (scripts/calibrate_abstention.py); its coefficients are settings with descriptions (core/settings.py).
+No single signal vetoes an answer: a question whose names the passages spell differently can still be
+answered when the passage and the sentence match it strongly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from qa.names import named_terms, unmatched_names
+
+SIGNALS = ("passage", "sentence", "names", "typed")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The evidence an answer rests on, each in [0, 1]."""
+
+    passage: float  # best cosine of the question and a retrieved passage
+    sentence: float  # score of the best answering sentence (qa.extractive)
+    names: float  # share of the question's names that the passages hold in some spelling (1 when it names none)
+    typed: float  # the quoted sentences hold an entity of the asked type (1 when no type is asked for)
+
+    def as_vector(self) -> list[float]:
+        return [self.passage, self.sentence, self.names, self.typed]
+
+    def to_json(self) -> dict:
+        return {key: round(value, 4) for key, value in asdict(self).items()}
+
+
+def name_coverage(question: str, passages: Sequence[str]) -> tuple[float, list[str]]:
+    """Share of the question's names held by the passages, and the names none holds."""
+    names = named_terms(question)
+    if not names:
+        return 1.0, []
+    missing = unmatched_names(question, passages)
+    return 1.0 - len(missing) / len(names), missing
+
+
+def coefficients(settings) -> tuple[float, list[float]]:
+    return settings.abstain_intercept, [getattr(settings, f"abstain_weight_{name}") for name in SIGNALS]
+
+
+def probability(signals: Signals, settings) -> float:
+    """The rule's probability that the archive answers the question."""
+    intercept, weights = coefficients(settings)
+    z = intercept + sum(w * x for w, x in zip(weights, signals.as_vector(), strict=True))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def should_abstain(signals: Signals, settings) -> bool:
+    return probability(signals, settings) < settings.abstain_probability
+
+
+def not_stated(question: str, closest: str | None, source: str | None, missing: Sequence[str]) -> str:
+    """The one reason given when the rule abstains: what the archive does not state, and what comes closest."""
+    if missing and closest is None:
+        return f"No retrieved passage mentions {', '.join(missing)}."
+    if closest is None:
+        return "No passage matched the question and filters."
+    return (f"The archive does not state the answer to “{question.strip()}”; the closest passage"
+            f"{f' ({source})' if source else ''} says: “{closest}”")

