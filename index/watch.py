@@ -41,16 +41,19 @@ def _signature(path: Path) -> tuple[int, int] | None:
 
 
 def wait_until_stable(paths: Iterable[Path], settle: float, *, stop: Callable[[], bool] = lambda: False,
-                      clock: Callable[[], float] = time.monotonic) -> float:
+                      clock: Callable[[], float] = time.monotonic, longest: float | None = None) -> float:
     """Wait until every path's size and mtime stayed the same for `settle` seconds; return the seconds waited.
 
-    A path that disappears stops counting (a deleted temporary file); folders are not waited for.
+    A path that disappears stops counting (a deleted temporary file); folders are not waited for. A file
+    that never stops changing (a log appended to forever) is waited for `longest` seconds at most (default
+    the larger of 60 s and ten settle periods), so it cannot hold back every other file's build.
     """
     files = [path for path in paths if not path.is_dir()]
     started = clock()
+    limit = max(60.0, 10 * settle) if longest is None else longest
     seen = {path: _signature(path) for path in files}
     quiet_since = started
-    while clock() - quiet_since < settle and not stop():
+    while clock() - quiet_since < settle and clock() - started < limit and not stop():
         time.sleep(min(SETTLE_POLL, settle))
         now = {path: _signature(path) for path in files}
         if now != seen:

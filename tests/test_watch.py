@@ -121,3 +121,31 @@ def test_ctrl_c_during_the_first_build_leaves_no_lock(tmp_path):
     assert process.wait(timeout=30) in (0, 130)
     with _build_lock(index):
         pass
+
+
+def test_waiting_for_files_to_settle(tmp_path):
+    from index.watch import wait_until_stable
+
+    still = tmp_path / "still.txt"
+    still.write_text("done\n", encoding="utf-8")
+    assert 0.3 <= wait_until_stable([still, tmp_path / "gone.txt", tmp_path], 0.3) < 2
+
+    growing = tmp_path / "growing.txt"
+    stop = threading.Event()
+
+    def append() -> None:
+        with growing.open("a", encoding="utf-8") as handle:
+            while not stop.is_set():
+                handle.write("more\n")
+                handle.flush()
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    try:
+        time.sleep(0.1)
+        waited = wait_until_stable([growing], 0.3, longest=1.0)  # never settles: gives up after `longest`
+    finally:
+        stop.set()
+        writer.join()
+    assert 1.0 <= waited < 3
