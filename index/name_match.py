@@ -4,11 +4,13 @@ A text is split into words with the project's one tokeniser (core.text), and a r
 when its consonant skeletons, joined, equal the name's ("Hizb Allah", "Hizbullah" and "Hezbollah" all
 give "hzbl").
 
-Skeletons are lossy, so two guards keep look-alikes out: a name typed capitalised only matches capitalised
-text ("homes" is not "Hamas"), and a short skeleton (under four letters) also needs the same number of
-vowel groups ("Homs" is not "Hamas"). A name written "X al-Y" ("Harakat al-Nujaba") is also found by its
-definite short form "al-Y" ("al-Nujaba", "Nujaba"), as the Arabic construct is usually shortened; other
-short forms are asked for with `aliases`.
+Skeletons are lossy, so three guards keep look-alikes out: a name typed capitalised only matches capitalised
+text ("homes" is not "Hamas"); the last word must end the same way, in a vowel sound or a consonant
+("Californian" is not "California", "Raqqah" is "Raqqa"); and a short skeleton (under four letters) also
+needs the same number of vowel groups ("Homs" is not "Hamas").
+
+A name written "X al-Y" ("Harakat al-Nujaba") is also found by its definite short form "al-Y" ("al-Nujaba",
+"Nujaba"), as the Arabic construct is usually shortened; other short forms are asked for with `aliases`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _WINDOW_BACK = 30  # characters a word of a mention can take before the anchor l
 _WINDOW_AHEAD = 40  # characters after it (the rest of the word)
 _JOINERS = frozenset(_APOSTROPHE_CHARS + _DASH_CHARS)
 _POSSESSIVE = re.compile(rf"[{re.escape(_APOSTROPHE_CHARS)}][sS]$")
+_OPEN = frozenset("aeiouy")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 SHORT_SKELETON = 4  # skeletons shorter than this also compare their vowel groups
 
@@ -42,6 +45,7 @@ class _Piece(NamedTuple):  # a tuple: made for every word near an anchor, so che
     rest: str  # skeleton without a glued article ('Albukamal' -> 'bkml'), or ""
     capitalised: bool
     vowels: int
+    open_end: bool  # ends in a vowel sound ("California", "Hezbollah"), not a consonant ("Californian")
     start: int  # character span in the paragraph, article prefix included ("al-Nujaba")
     end: int
 
@@ -53,12 +57,15 @@ class NameForm:
     text: str
     target: str  # the skeletons of its words, joined
     vowels: int
+    open_end: bool
     capitalised: bool
     words: int
     tokens: tuple[str, ...]  # lexical tokens whose postings hold every chunk that can contain it
 
     def matches_run(self, pieces: Sequence[_Piece]) -> bool:
         if self.capitalised and not pieces[0].capitalised:
+            return False
+        if pieces[-1].open_end != self.open_end:  # "Californian" folds to "California"'s skeleton
             return False
         return not (len(self.target) < SHORT_SKELETON and sum(piece.vowels for piece in pieces) != self.vowels)
 
@@ -84,14 +91,16 @@ def _token_parts(token: str) -> tuple[tuple[int, int, tuple[tuple[str, bool], ..
 
 
 @lru_cache(maxsize=200_000)
-def _word_shape(word: str, capitalised: bool) -> tuple[str, str, int]:
+def _word_shape(word: str, capitalised: bool) -> tuple[str, str, int, bool]:
+    """Skeleton, skeleton without a glued article, vowel groups, and whether it ends in a vowel sound."""
     rest = glued_article_rest(word, capitalised)
-    return skeleton(word), skeleton(rest) if rest else "", len(_VOWEL_GROUPS.findall(word))
+    bare = word[:-1] if len(word) > 2 and word.endswith("h") and word[-2] in "aeiou" else word  # -ah is -a
+    return skeleton(word), skeleton(rest) if rest else "", len(_VOWEL_GROUPS.findall(word)), bare[-1:] in _OPEN
 
 
 @lru_cache(maxsize=200_000)
-def _token_pieces(token: str) -> tuple[tuple[str, str, bool, int, int, int], ...]:
-    """(skeleton, rest, capitalised, vowels, start, end) of each content word of one token, offsets in the token.
+def _token_pieces(token: str) -> tuple[tuple[str, str, bool, int, bool, int, int], ...]:
+    """(skeleton, rest, capitalised, vowels, open end, start, end) of each content word of a token (offsets in it).
 
     A word's span starts at an article glued before it ("al-Nujaba"), so the spelling shows it.
     """
@@ -104,15 +113,15 @@ def _token_pieces(token: str) -> tuple[tuple[str, str, bool, int, int, int], ...
         begin = article_start if article_start is not None else start
         article_start = None
         for word, capitalised in content:
-            shape, rest, vowels = _word_shape(word, capitalised)
-            result.append((shape, rest, capitalised, vowels, begin, end))
+            shape, rest, vowels, open_end = _word_shape(word, capitalised)
+            result.append((shape, rest, capitalised, vowels, open_end, begin, end))
     return tuple(result)
 
 
 def _pieces_of(token: re.Match[str]) -> list[_Piece]:
     offset = token.start()
-    return [_Piece(shape, rest, capitalised, vowels, offset + start, offset + end)
-            for shape, rest, capitalised, vowels, start, end in _token_pieces(token.group())]
+    return [_Piece(shape, rest, capitalised, vowels, open_end, offset + start, offset + end)
+            for shape, rest, capitalised, vowels, open_end, start, end in _token_pieces(token.group())]
 
 
 def _pieces(text: str) -> list[_Piece]:
@@ -253,14 +262,15 @@ def _form(text: str) -> NameForm | None:
     if not words:
         return None
     shapes = [_word_shape(word, capitalised) for word, capitalised in words]
-    target = "".join(shape for shape, _, _ in shapes)
+    target = "".join(shape[0] for shape in shapes)
     if not target:
         return None
-    tokens = tuple(SKELETON_MARK + shape for shape, _, _ in shapes if len(shape) >= 2)
+    tokens = tuple(SKELETON_MARK + shape[0] for shape in shapes if len(shape[0]) >= 2)
     return NameForm(
         text=text,
         target=target,
-        vowels=sum(vowels for _, _, vowels in shapes),
+        vowels=sum(shape[2] for shape in shapes),
+        open_end=shapes[-1][3],
         capitalised=words[0][1],
         words=len(words),
         tokens=tokens or tuple(stem(word) for word, _ in words),

@@ -121,6 +121,9 @@ def test_short_form_and_look_alikes():
     text = "The Iraqi Harakat al-Nujaba, al-Nujaba's men and Nujaba' fighters; Homs, homes and Hamas's office."
     assert [s for _, _, s in find_in_text(text, forms)] == ["Harakat al-Nujaba", "al-Nujaba", "Nujaba'"]
     assert [s for _, _, s in find_in_text(text, name_forms("Hamas"))] == ["Hamas"]
+    assert [s for _, _, s in find_in_text("Californian voters in California", name_forms("California"))] == [
+        "California"]  # same skeleton, but a consonant ending: another word
+    assert [s for _, _, s in find_in_text("Raqqah, Raqqa and Iranian Iran", name_forms("Raqqa"))] == ["Raqqah", "Raqqa"]
     assert [s for _, _, s in find_in_text("Albukamal and Abu Kamal", name_forms("Al-Bukamal"))] == [
         "Albukamal", "Abu Kamal"]
 
