@@ -191,3 +191,20 @@ def test_sentence_splitting_is_thread_safe():
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(5):
             assert list(pool.map(split_sentences, texts)) == expected
+
+
+@pytest.mark.slow
+def test_load_test_smoke():
+    """scripts/load_test.py with 2 users for 15 s (real model, update build halfway): no errors, every figure."""
+    import sys
+
+    from core.settings import PROJECT_ROOT
+
+    env = {key: value for key, value in clean_env().items() if key != "ARCHIVE_QA_EMBEDDING_BACKEND"}
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "load_test.py"), "--users", "2",
+                           "--seconds", "15", "--json"], env=env, capture_output=True, text=True, timeout=1200)
+    report = json.loads(done.stdout)
+    assert report["errors"] == 0, report["error_samples"]
+    assert report["answers"] > 0
+    for key in ("answers_per_s", "p50_ms", "p95_ms", "peak_rss_mb", "users", "seconds"):
+        assert key in report
