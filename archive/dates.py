@@ -74,3 +74,28 @@ def find_date_in_metadata_line(text: str) -> str:
         if match:
             return _iso(match)
     return ""
+
+
+# Where a page states its publication date, most explicit first: Open Graph / article meta tags, JSON-LD and
+# microdata datePublished, then a <time datetime> that is not marked as an update.
+_HTML_DATE_SOURCES = [
+    re.compile(r"<meta[^>]+(?:property|name|itemprop)=[\"'](?:article:published_time|og:published_time"
+               r"|datePublished|pubdate|publish[-_]date|parsely-pub-date|sailthru\.date|dc\.date)[\"'][^>]*"
+               r"content=[\"']([^\"']+)", re.IGNORECASE),
+    re.compile(r"<meta[^>]+content=[\"']([^\"']+)[\"'][^>]+(?:property|name|itemprop)=[\"']"
+               r"(?:article:published_time|datePublished|pubdate)[\"']", re.IGNORECASE),
+    re.compile(r"[\"']datePublished[\"']\s*:\s*[\"']([^\"']+)", re.IGNORECASE),
+    re.compile(r"<time(?![^>]*class=[\"'][^\"']*(?:updated|modified))[^>]*datetime=[\"']([^\"']+)", re.IGNORECASE),
+]
+
+
+def html_published_date(raw: str) -> str:
+    """The publication date a web page states in its metadata (ISO day, as written), else ""."""
+    head = raw[:300_000]  # metadata sits in the head or near the byline; very long pages are not read whole
+    for pattern in _HTML_DATE_SOURCES:
+        for match in pattern.finditer(head):
+            found = normalise_date(match.group(1).replace(" ", "T", 1) if " " in match.group(1)[:11]
+                                   else match.group(1))
+            if found:
+                return found
+    return ""

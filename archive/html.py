@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 import trafilatura
 
 from archive.clean import Hints
-from archive.dates import normalise_date
+from archive.dates import html_published_date, normalise_date
 from archive.lines import BLANK, SourceLine
 from archive.patterns import find_outlet, is_publisher_line
 from core.files import LineLocator
@@ -155,5 +155,7 @@ def lines_from_html(raw: str) -> HtmlDocument:
             lines.insert(0, SourceLine(title, number, number, heading=1, joinable=False))
     outlet = (document.sitename or "").strip() or next(
         (name for name in map(find_outlet, nodes.publisher_lines) if name), "")
-    hints = Hints(date=normalise_date(document.date), outlet=outlet, caption=caption)
+    # The page's own publication metadata first (article:published_time, JSON-LD datePublished, <time>); what
+    # trafilatura's date search found otherwise (it may pick a modification date: reuters.com.parasite.html).
+    hints = Hints(date=html_published_date(raw) or normalise_date(document.date), outlet=outlet, caption=caption)
     return HtmlDocument(lines, hints, unplaced)

@@ -124,3 +124,14 @@ def test_logistic_fit_separates_signals():
     y = (x[:, 0] + 0.2 * rng.standard_normal(200) > 0.5).astype(float)
     w = module.fit_logistic(x, y)
     assert w[1] > 2 and abs(w[2]) < w[1]
+
+
+def test_publication_date_from_html_metadata():
+    from archive.dates import html_published_date
+
+    assert html_published_date('<meta property="article:published_time" content="2020-01-19T12:25:36Z"/>') \
+        == "2020-01-19"
+    assert html_published_date('<script>{"datePublished": "2023-01-16 16:30:41"}</script>') == "2023-01-16"
+    assert html_published_date('<time class="updated" datetime="2023-01-17"></time>'
+                               '<time datetime="2023-01-16T16:30">Jan 16</time>') == "2023-01-16"
+    assert html_published_date("<p>On March 3, 2021 the council met.</p>") == ""
