@@ -73,17 +73,7 @@ def _names_held_in_full(question: str, passages: Sequence[str]) -> bool:
     return bool(named_terms(question)) and any(not unheld_names(question, passage) for passage in passages)
 
 
-def answer_question(searcher, question: str, settings, *, answerer: str = "extractive", k: int = 5,
-                    mode: str = "hybrid", filters=None, chat_model=None) -> Answer:
-    """Answer `question` from the archive behind `searcher`, every claim cited to its file and lines.
-
-    Date phrases of the question ("since March 2024") restrict the search (Answer.date_filter). Abstains
-    (abstained=True, no citations, one reason in `note`) when no passage matched, when the best passage is
-    under the floor settings.abstain_threshold, or when the calibrated rule of qa.abstain, weighing passage,
-    sentence, names and answer type together, finds an answer unlikely. The generative answerer's sentences are checked against the passages they cite; when none is
-    supported, the extractive answer is returned with a note saying so.
-    """
-    question = question.strip()
+def _check_request(question: str, answerer: str, k: int) -> None:
     if not question:
         raise ArchiveError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
@@ -93,13 +83,28 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
         raise InvalidQuery(f"k={k}: an answer reads between 1 and {MAX_PASSAGES} passages")
     if answerer not in ANSWERERS:
         raise ArchiveError(f"unknown answerer {answerer!r}: choose {' or '.join(ANSWERERS)}")
+
+
+def answer_question(searcher, question: str, settings, *, answerer: str = "extractive", k: int = 5,
+                    mode: str = "hybrid", filters=None, chat_model=None) -> Answer:
+    """Answer `question` from the archive behind `searcher`, every claim cited to its file and lines.
+
+    Date phrases of the question ("since March 2024") restrict the search (Answer.date_filter). Abstains
+    (abstained=True, no citations, one reason in `note`) when no passage matched, when the best passage is
+    under the floor settings.abstain_threshold, or when the calibrated rule of qa.abstain, weighing passage,
+    sentence, names and answer type together, finds an answer unlikely. The generative answerer's sentences
+    are checked against the passages they cite; when none is supported, the extractive answer is returned
+    with a note saying so.
+    """
+    question = question.strip()
+    _check_request(question, answerer, k)
     hits, date_range = _search(searcher, question, k, mode, filters)
-    date_filter = date_range.to_json() if date_range else None
+    dated = {"date_filter": date_range.to_json() if date_range else None}
     embedder = searcher.embedder
     evidence = evidence_strength(question, hits, embedder) if hits else 0.0
     reason = why_no_evidence(question, hits, evidence, settings.abstain_threshold)
     if reason:
-        return replace(abstention(question, answerer, hits, evidence, note=reason), date_filter=date_filter)
+        return replace(abstention(question, answerer, hits, evidence, note=reason), **dated)
     picked = answer_sentences(question, hits, embedder)
     signals, missing = evidence_signals(question, hits, evidence, picked)
     decided = {**signals.to_json(), "p_answerable": round(probability(signals, settings), 4)}
@@ -108,39 +113,43 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
         closest = picked[0] if picked else None
         note = not_stated(question, closest.candidate.text if closest else None,
                           hits[closest.candidate.hit_index].chunk.source if closest else None, missing)
-        return replace(abstention(question, answerer, hits, evidence, note=note), date_filter=date_filter,
-                       signals=decided)
+        return replace(abstention(question, answerer, hits, evidence, note=note), signals=decided, **dated)
     if settings.rerank_passages:
         hits, picked = rerank(hits, picked)
     raw = RawFiles(settings.archive_dir)
-    extractive = None
+    note = ""
     if answerer == "generative":
-        from qa.generative import generate, make_chat_model, withhold_instructions
+        generated = _generative(question, hits, settings, embedder, raw, chat_model)
+        if generated is not None:
+            return replace(generated, evidence=evidence, signals=decided, **dated)
+        note = FALLBACK_NOTE
+    if not picked:
+        return replace(abstention(question, answerer, hits, evidence), signals=decided, **dated)
+    return replace(build_answer(question, hits, picked, raw, note), evidence=evidence, signals=decided, **dated)
 
-        # Callers answering many questions (the app, eval) load the model once and pass it in.
-        model = chat_model if chat_model is not None else make_chat_model(settings)
-        # Article text is data: sentences that address the model are neither shown to it nor taken as support.
-        passages, withheld = withhold_instructions(hits)
-        checked = check_answer(generate(model, question, passages), passages, embedder, raw)
-        if checked.any_supported:
-            notes = []
-            unsupported = sum(1 for s in checked.sentences if not s.supported)
-            if unsupported:
-                notes.append(f"{unsupported} sentence(s) the passages do not support are marked unsupported.")
-            if withheld:
-                notes.append(f"{withheld} passage sentence(s) addressed to an AI model were withheld from it.")
-            if checked.dropped_markers:
-                listed = ", ".join(f"[{n}]" for n in checked.dropped_markers)
-                notes.append(f"Dropped citation markers that pointed to no retrieved passage: {listed}.")
-            return Answer(question=question, answer=checked.text, abstained=False,
-                          citations=checked.citations, sentences=checked.sentences, answerer="generative",
-                          note=" ".join(notes), hits=tuple(hits), evidence=evidence)
-        extractive = build_answer(question, hits, picked, raw, FALLBACK_NOTE) if picked else None
-    else:
-        extractive = build_answer(question, hits, picked, raw) if picked else None
-    if extractive is None:
-        return replace(abstention(question, answerer, hits, evidence), date_filter=date_filter, signals=decided)
-    return replace(extractive, evidence=evidence, date_filter=date_filter, signals=decided)
+
+def _generative(question: str, hits: Sequence[Hit], settings, embedder, raw: RawFiles, chat_model) -> Answer | None:
+    """The generative answer with its unsupported sentences marked, or None when no sentence is supported."""
+    from qa.generative import generate, make_chat_model, withhold_instructions
+
+    # Callers answering many questions (the app, eval) load the model once and pass it in.
+    model = chat_model if chat_model is not None else make_chat_model(settings)
+    # Article text is data: sentences that address the model are neither shown to it nor taken as support.
+    passages, withheld = withhold_instructions(hits)
+    checked = check_answer(generate(model, question, passages), passages, embedder, raw)
+    if not checked.any_supported:
+        return None
+    notes = []
+    unsupported = sum(1 for s in checked.sentences if not s.supported)
+    if unsupported:
+        notes.append(f"{unsupported} sentence(s) the passages do not support are marked unsupported.")
+    if withheld:
+        notes.append(f"{withheld} passage sentence(s) addressed to an AI model were withheld from it.")
+    if checked.dropped_markers:
+        listed = ", ".join(f"[{n}]" for n in checked.dropped_markers)
+        notes.append(f"Dropped citation markers that pointed to no retrieved passage: {listed}.")
+    return Answer(question=question, answer=checked.text, abstained=False, citations=checked.citations,
+                  sentences=checked.sentences, answerer="generative", note=" ".join(notes), hits=tuple(hits))
 
 
 def _search(searcher, question: str, k: int, mode: str, filters) -> tuple[list[Hit], DateRange | None]:
