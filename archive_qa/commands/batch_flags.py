@@ -13,7 +13,8 @@ def add_batch_flags(parser: argparse.ArgumentParser, *, kind: str) -> None:
     """`kind` is "questions" (ask) or "queries" (search)."""
     group = parser.add_argument_group("batch")
     group.add_argument(f"--{kind}", type=Path, metavar="FILE",
-                       help=f"answer every line of FILE instead: .txt (one per line), .csv (a "
+                       help=f"{'answer' if kind == 'questions' else 'search for'} every item of FILE instead: "
+                       f".txt (one per line), .csv (a "
                        f"{'question' if kind == 'questions' else 'query'} column) or .jsonl")
     group.add_argument("--out", type=Path, metavar="FILE",
                        help="write rows to FILE (.jsonl or .csv; default JSON lines on stdout); a re-run skips "
