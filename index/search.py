@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import faiss
 import numpy as np
 
 from archive.dedup import show_first_key
@@ -75,6 +76,9 @@ class Searcher:
         self.counts = manifest["counts"]
         self._db = connection
         self._db_lock = threading.RLock()
+        # One query is a few milliseconds of FAISS work: OpenMP threads only add hand-offs, and on a busy
+        # machine their spin-waits cost ten times the search itself (measured: docs/BENCHMARKS.md).
+        faiss.omp_set_num_threads(1)
         hidden = tables.hidden_slots(connection, self.generation)
         index_dir = settings.resolved_index_dir()
         self.vectors = VectorStore(index_dir / publish.DATA, manifests.segments_of(manifest),
