@@ -154,7 +154,7 @@ def find_mentions(searcher, name: str, aliases: Sequence[str] = ()) -> MentionRe
             article_id=article_id, source=article.source, title=article.title, date=article.date,
             outlet=article.outlet, count=len(mentions),
             lines=tuple(sorted({(m.start_line, m.end_line) for m in mentions})),
-            also_in=searcher.also_in(article_id),
+            also_in=_also_in(searcher, article, articles),
         ))
     found.sort(key=lambda item: (not item.date, item.date, item.source, articles[item.article_id].position))
     return MentionReport(
@@ -164,6 +164,18 @@ def find_mentions(searcher, name: str, aliases: Sequence[str] = ()) -> MentionRe
         articles=tuple(found),
         forms=tuple(form.text for form in forms),
     )
+
+
+def _also_in(searcher, article, articles: dict[str, Any]) -> tuple[str, ...]:
+    """Sources of the article's near-duplicates (its own excluded), from the groups already read."""
+    sources: list[str] = []
+    for other in duplicate_ids(searcher, article.id):
+        if other not in articles:
+            articles[other] = searcher.article(other)
+        source = articles[other].source if articles[other] is not None else ""
+        if source and source != article.source and source not in sources:
+            sources.append(source)
+    return tuple(sources)
 
 
 def _representatives(searcher, by_article: dict[str, list[Mention]], articles: dict[str, Any]) -> list[str]:
