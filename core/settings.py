@@ -84,9 +84,10 @@ class Settings(BaseSettings):
         description="A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2.",
     )
     embedding_backend: Literal["torch", "onnx", "onnx-int8", "hashing"] = Field(
-        default="torch",
-        description="'onnx' (same vectors as torch, faster) and 'onnx-int8' run ONNX Runtime graphs exported "
-        "locally once into model_cache_dir; 'hashing' is a fast deterministic stand-in for tests only.",
+        default="onnx",
+        description="'onnx' (default: torch's vectors, about 2x faster) and 'onnx-int8' (faster still, other "
+        "vectors, costs answer accuracy: docs/BENCHMARKS.md) run ONNX Runtime graphs exported locally once "
+        "into model_cache_dir; 'torch' runs the PyTorch weights; 'hashing' is a model-free stand-in for tests.",
     )
     model_cache_dir: Path = Field(
         default_factory=lambda: data_home() / "model-cache", description="ONNX exports of the embedding model."
@@ -102,10 +103,11 @@ class Settings(BaseSettings):
 
     # Vector index
     approximate_above: int = Field(
-        default=200_000, description="Chunk count above which an HNSW index replaces exact inner-product search."
+        default=200_000, description="Chunk count above which a compressed IVF-SQ8 index replaces exact search."
     )
-    hnsw_m: int = Field(default=32, description="HNSW graph degree.")
-    hnsw_ef_search: int = Field(default=128, description="HNSW search breadth.")
+    ivf_nprobe: int = Field(default=16, ge=1, description="IVF lists probed per query (large indexes).")
+    hnsw_m: int = Field(default=32, description="Unused since the IVF index replaced HNSW; accepted for old files.")
+    hnsw_ef_search: int = Field(default=128, description="Unused since the IVF index replaced HNSW.")
 
     # Search
     search_mode: Literal["dense", "bm25", "hybrid"] = Field(

@@ -83,7 +83,7 @@ class Searcher:
         index_dir = settings.resolved_index_dir()
         self.vectors = VectorStore(index_dir / publish.DATA, manifests.segments_of(manifest),
                                    int(manifest["model"]["dim"] or 0), hidden, manifest.get("vector_index"),
-                                   nprobe=getattr(settings, "ivf_nprobe", 16))
+                                   nprobe=settings.ivf_nprobe)
         self.lexical = LexicalIndex(connection, int(self.counts["slots"]), hidden, self._db_lock)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
@@ -342,13 +342,16 @@ class Searcher:
         if mode != "dense":
             missing = [i for i in ids if i not in lexical]
             lexical = {**lexical, **self.lexical.scores_of(query, missing)} if missing else lexical
+        groups = self._groups()
+        with self._db_lock:  # only an index with near-duplicates needs each hit's article row
+            rows = tables.chunk_articles(self._db, ids) if groups else {}
         hits = []
         for rank, ((chunk_id, score), chunk) in enumerate(zip(kept, chunks, strict=True), start=1):
             hits.append(Hit(
                 rank=rank,
                 score=float(score),
                 chunk=chunk,
-                also_in=self.also_in(chunk.article_id),
+                also_in=self._also_in_row(rows[chunk_id]) if groups else (),
                 dense_score=float(cosines[rank - 1]) if cosines is not None else None,
                 lexical_score=lexical.get(chunk_id) if mode != "dense" else None,
             ))
