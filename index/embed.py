@@ -214,6 +214,9 @@ def _load_model(
             return SentenceTransformer(str(path), device="cpu", local_files_only=True)
         from index import onnx_backend
 
+        if backend == "onnx" and not onnx_backend.onnx_available():
+            # ONNX Runtime not installed: torch gives the same fp32 vectors (same manifest name), only slower.
+            return _load_model(path, TORCH_BACKEND, None, cache_dir, threads)
         variant = onnx_backend.OnnxVariant(quantisation)
         folder = onnx_backend.ensure_export(path, cache_dir or path.parent / "onnx-cache", variant)
         kwargs = {"file_name": variant.file_name, "provider": "CPUExecutionProvider",

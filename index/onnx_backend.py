@@ -8,6 +8,7 @@ renames it into place; the loser of the race throws its copy away and uses the w
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import platform
@@ -35,6 +36,11 @@ class OnnxVariant:
     @property
     def file_name(self) -> str:
         return FP32_FILE if self.quantisation is None else f"onnx/model_qint8_{self.quantisation}.onnx"
+
+
+def onnx_available() -> bool:
+    """Whether ONNX Runtime and optimum's exporter are installed (they are dependencies; this guards old venvs)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "optimum", "onnx"))
 
 
 def cpu_flags() -> set[str]:
