@@ -90,7 +90,7 @@ def tune_weights(searcher, settings, items, raw) -> dict:
     """The sentence weights with the most answerable calibration questions answered with the right citation."""
     answerable = [i for i in items if not i.get("unanswerable")]
     best = None
-    for dense, lexical, typed in itertools.product((0.3, 0.5, 0.7), (0.2, 0.35, 0.5), (0.1, 0.25, 0.4, 0.6)):
+    for dense, lexical, typed in itertools.product((0.35, 0.5), (0.25, 0.35), (0.15, 0.25, 0.4)):
         extractive.DENSE_WEIGHT, extractive.LEXICAL_WEIGHT, extractive.TYPE_WEIGHT = dense, lexical, typed
         right = sum(v["answer_cited"] for v in answer_all(searcher, settings, answerable, raw))
         print(f"dense {dense} lexical {lexical} type {typed}: {right}/{len(answerable)}", file=sys.stderr)

@@ -154,3 +154,27 @@ def test_generative_eval_on_a_few_questions(built, tmp_path, local_chat_model):
     assert figures["abstention_accuracy"] is not None and figures["latency_p50"] > 0
     assert figures["citation_validity"] in (None, 1.0)
     assert "generative" in format_report(report)
+
+
+def test_ask_json_marks_the_answering_name_in_the_quote(built, capsys):
+    document = _ask(built, "Who heads the Syrian Observatory for Human Rights?", capsys=capsys)
+    assert not document["abstained"]
+    spans = [(c["quote"], c["answer_span"]) for c in document["citations"] if c["answer_span"]]
+    assert spans, document["citations"]
+    quote, (start, end) = spans[0]
+    assert quote[start:end] == "Rami Abdul Rahman"
+    assert document["date_filter"] is None
+
+
+def test_spacy_entities_of_the_asked_type():
+    from qa import entities
+    from qa.cues import answer_phrase
+
+    if not entities.available():
+        pytest.skip("the spaCy model is not installed (make setup installs requirements/spacy-model.txt)")
+    sentence = "The US withdrew 900 troops from Syria on March 3, 2024, said John Kirby."
+    found = entities.entities([sentence])[0]
+    labels = {e.text: e.label for e in found}
+    assert labels.get("John Kirby") == "PERSON" and labels.get("Syria") == "GPE"
+    strength, (start, end) = answer_phrase("number", sentence, "How many troops did the U.S. withdraw?", found)
+    assert strength == 1.0 and sentence[start:end] == "900"
