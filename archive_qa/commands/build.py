@@ -19,6 +19,9 @@ def add_parser(commands) -> None:
     add_common(parser)
     parser.add_argument("--full", action="store_true", help="re-embed everything instead of only changes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--verify", action="store_true",
+                        help="first re-hash the serving index (every vector segment, SQLite and FTS5 integrity, "
+                             "row counts); a damaged one is rebuilt in full")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for another build's lock before giving up (default: fail at once)")
     parser.add_argument("--engine", choices=["local", "ray"], default="local",
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     report = build_index(settings, full=args.full, progress=not args.quiet and not args.json,
-                         lock_timeout=args.wait, engine=_engine(args, settings))
+                         lock_timeout=args.wait, engine=_engine(args, settings), verify=args.verify)
     if args.json:
         print_json(report.to_json())
     elif not args.quiet:
