@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from archive.records import SkippedFile
-from core.errors import ArchiveError, ArchiveNotFound, IndexCorrupt, IndexMismatch
+from core.errors import ArchiveError, ArchiveNotFound
 from index import manifest as manifests
 from index import publish, tables
 from index.embed import Embedder, HashingEmbedder, make_embedder, model_description
 from index.engine import EMBEDDER_COUNTER, HASHING_COUNTER, ChunkingSpec, Engine, EngineJob, LocalEngine
 from index.plan import Plan, make_plan, stored_files
+from index.serving import Serving, all_records, open_serving, reusable_keys, reuse_from
 from index.vectors import FLAT, IVF, SegmentWriter, VectorStore, train_ivf
-from index.writer import Reuse, TableWriter, skipped_files
+from index.writer import TableWriter, skipped_files
 
 ProgressCallback = Callable[[int, int], None]
 RETRAIN_TAIL = 10_000  # vectors added after the IVF index was trained, searched exactly, before retraining
@@ -72,18 +73,6 @@ class BuildReport:
             f"Indexed {self.articles} articles as {self.chunks} chunks ({changes}; {work}{skipped}) "
             f"in {self.seconds:.1f}s -> {self.index_dir}"
         )
-
-
-@dataclass
-class Serving:
-    """The serving build, opened for reuse by the next one."""
-
-    build_dir: Path
-    manifest: dict[str, Any]
-    connection: sqlite3.Connection  # a write connection to its tables
-    generation: int
-    counts: dict[str, int]
-    vectors: VectorStore
 
 
 def build_index(
@@ -132,13 +121,13 @@ def _build(settings, serving, full, embedder, engine, notes, started, progress, 
         return _report(settings, serving.counts, None, skipped, tuple(warnings) + tuple(notes), started)
     target = _Target.open(index_dir, serving if same_lineage else None, dim)
     writer = TableWriter(target.connection, target.generation, target.segment, dedup["threshold"], full,
-                         _reuse(serving, full))
+                         reuse_from(serving, full))
     try:
         writer.begin(serving.generation if same_lineage and serving else 0)
         if not same_lineage and serving is not None:
-            writer.tally.before = _all_records(serving)
+            writer.tally.before = all_records(serving)
         writer.apply_plan(plan)
-        job = _job(settings, plan, embedder, _reusable(serving, same_lineage, full, writer))
+        job = _job(settings, plan, embedder, reusable_keys(serving, same_lineage, full, writer))
         results = (engine or LocalEngine()).process(job, lambda: embedder or make_embedder(settings))
         for result in _progress(results, len(job.files), progress, on_progress):
             writer.add(result)
@@ -188,70 +177,6 @@ def _report(settings, counts, tally, skipped, warnings, started) -> BuildReport:
         published=tally is not None,
         index_dir=str(settings.resolved_index_dir()),
     )
-
-
-# ---------------------------------------------------------------- the serving build
-
-
-def open_serving(settings, model: tuple[str, int | None], notes: list[SkippedFile], *, verify: bool) -> Serving | None:
-    """The serving build when it can be reused; None (with a note saying why) when it must be rebuilt."""
-    index_dir = settings.resolved_index_dir()
-    build_dir = publish.resolve_build_dir(index_dir)
-    if build_dir is None:
-        return None
-    try:
-        manifest = manifests.read_manifest(build_dir, settings)
-        manifests.check_compatible(manifest, settings, model_name=model[0], model_dim=model[1])
-        manifests.check_files(index_dir, manifest, settings)
-        connection = tables.connect(index_dir / publish.DATA / manifest["tables"], write=True)
-        generation = int(manifest["generation"])
-        counts = tables.generation_counts(connection, generation)
-        if counts is None or counts["chunks"] != (manifest.get("counts") or {}).get("chunks"):
-            connection.close()
-            raise manifests.corrupt(settings, f"index at {build_dir} names a generation its tables do not hold")
-        vectors = _vector_store(index_dir, manifest, connection, generation)
-        serving = Serving(build_dir, manifest, connection, generation, counts, vectors)
-        if verify:
-            from index.verify import verify_serving
-
-            verify_serving(settings, serving)
-    except (IndexMismatch, IndexCorrupt) as error:
-        notes.append(SkippedFile(str(index_dir), f"rebuilding in full: {error.reason}"))
-        return None
-    except sqlite3.DatabaseError as error:
-        notes.append(SkippedFile(str(index_dir), f"rebuilding in full: its tables are unreadable ({error})"))
-        return None
-    return serving
-
-
-def _vector_store(index_dir: Path, manifest: dict[str, Any], connection, generation: int) -> VectorStore:
-    return VectorStore(
-        index_dir / publish.DATA,
-        manifests.segments_of(manifest),
-        int(manifest["model"]["dim"] or 0),
-        tables.hidden_slots(connection, generation),
-        manifest.get("vector_index"),
-    )
-
-
-def _all_records(serving: Serving) -> dict[str, str]:
-    shown = tables.visible("articles", serving.generation)
-    return dict(serving.connection.execute(f"SELECT article_id, record FROM articles WHERE {shown}").fetchall())
-
-
-def _reuse(serving: Serving | None, full: bool) -> Reuse | None:
-    if serving is None or full:
-        return None
-    return Reuse(serving.connection, serving.generation, serving.vectors)
-
-
-def _reusable(serving: Serving | None, same_lineage: bool, full: bool, writer: TableWriter) -> frozenset[str]:
-    if serving is None or full:
-        return frozenset()
-    if same_lineage:
-        return frozenset(writer.reusable)
-    shown = tables.visible("articles", serving.generation)  # a new lineage (other dedup setting) keeps vectors
-    return frozenset(row[0] for row in serving.connection.execute(f"SELECT key FROM articles WHERE {shown}"))
 
 
 # ---------------------------------------------------------------- processing
