@@ -111,10 +111,21 @@ def run_raw(config: dict) -> dict:
     return result
 
 
+def run_export(config: dict) -> dict:
+    """Makes the ONNX exports before anything is timed: a first use pays for them once, then never again."""
+    from index.onnx_backend import OnnxVariant, ensure_export, quantisation_for_cpu
+
+    started = time.perf_counter()
+    for variant in (OnnxVariant(), OnnxVariant(quantisation_for_cpu())):
+        ensure_export(config["model"], config["cache_dir"], variant)
+    return {"export_s": time.perf_counter() - started}
+
+
 def main() -> int:
     phase, config_path, out_path = sys.argv[1:4]
     config = json.loads(Path(config_path).read_text(encoding="utf-8"))
-    result = run_langchain(config) if phase == "langchain" else run_raw(config)
+    phases = {"langchain": run_langchain, "raw": run_raw, "export": run_export}
+    result = phases[phase](config)
     Path(out_path).write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
 
