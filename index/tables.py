@@ -5,8 +5,9 @@ alive). A reader pinned to generation G sees a row when born <= G and (died IS N
 are vector slots, handed out in increasing order and never reused, so "slot < the slot count of G, and not
 died at or before G" is the same test, cheap enough to apply to FAISS and FTS5 results. See index.publish.
 
-Text is stored once: article paragraphs (with their raw-file lines) in `articles`; a chunk stores the
-paragraph/character span its text covers and only stores its own text when that span does not reproduce it.
+Text is stored once: article paragraphs (with their raw-file lines, zlib-compressed JSON) in `articles`; a
+chunk stores the paragraph/character span its text covers, and its own text only when that span does not
+reproduce it.
 The lexical postings are a contentless FTS5 table of the chunks' lexical tokens (core.text), ranked by
 bm25(); a removed chunk's postings are deleted (re-tokenised from its text) once no kept generation sees it.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +35,7 @@ CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, source TEXT NOT NULL, 
 CREATE INDEX IF NOT EXISTS files_source ON files(source);
 CREATE TABLE IF NOT EXISTS articles (id INTEGER PRIMARY KEY, file INTEGER, article_id TEXT, source TEXT,
     position INTEGER, title TEXT, title_line INTEGER, caption TEXT, outlet TEXT, date TEXT, content_hash TEXT,
-    key TEXT, body_chars INTEGER, paragraphs TEXT, signature BLOB, record TEXT, born INTEGER NOT NULL,
+    key TEXT, body_chars INTEGER, paragraphs BLOB, signature BLOB, record TEXT, born INTEGER NOT NULL,
     died INTEGER);
 CREATE INDEX IF NOT EXISTS articles_file ON articles(file);
 CREATE INDEX IF NOT EXISTS articles_article_id ON articles(article_id);
@@ -83,7 +85,13 @@ def paragraphs_json(article: Article) -> str:
     )
 
 
-def paragraphs_from_json(text: str) -> tuple[Paragraph, ...]:
+def pack_paragraphs(article: Article) -> bytes:
+    """The stored form: the paragraphs' JSON, zlib-compressed (article text is most of an index's bytes)."""
+    return zlib.compress(paragraphs_json(article).encode("utf-8"), 6)
+
+
+def paragraphs_from_json(stored: bytes | str) -> tuple[Paragraph, ...]:
+    text = zlib.decompress(stored).decode("utf-8") if isinstance(stored, bytes) else stored
     return tuple(Paragraph(item[0], item[1], item[2], bool(item[3])) for item in json.loads(text))
 
 

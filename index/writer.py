@@ -179,7 +179,7 @@ class TableWriter:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (article.id, article.source, article.position, article.title, article.title_line, article.caption,
              article.outlet, article.date, article.content_hash, item.key, len(article.body),
-             tables.paragraphs_json(article), signature.tobytes(), record, self.gen),
+             tables.pack_paragraphs(article), signature.tobytes(), record, self.gen),
         )
         row = int(cursor.lastrowid or 0)
         self.tally.articles_delta += 1
