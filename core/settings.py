@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     approximate_above: int = Field(
         default=200_000, description="Chunk count above which a compressed IVF-SQ8 index replaces exact search."
     )
-    ivf_nprobe: int = Field(default=16, ge=1, description="IVF lists probed per query (large indexes).")
+    ivf_nprobe: int = Field(default=32, ge=1, description="IVF lists probed per query (recall: docs/BENCHMARKS.md).")
     hnsw_m: int = Field(default=32, description="Unused since the IVF index replaced HNSW; accepted for old files.")
     hnsw_ef_search: int = Field(default=128, description="Unused since the IVF index replaced HNSW.")
 

@@ -84,7 +84,7 @@ class VectorStore:
         dim: int,
         hidden: np.ndarray,
         ann: dict[str, Any] | None = None,
-        nprobe: int = 16,
+        nprobe: int = 32,
     ) -> None:
         self.data_dir = data_dir
         self.segments = sorted(segments, key=lambda s: s.first)
