@@ -101,14 +101,77 @@ def tune_weights(searcher, settings, items, raw) -> dict:
     return {"answer_cited": best[0], "of": len(answerable), "dense": best[1], "lexical": best[2], "type": best[3]}
 
 
+def decided(verdict: dict, w: np.ndarray, cut: float) -> bool:
+    """Whether the fitted rule abstains on a verdict recorded with the rule turned off."""
+    if verdict["signals"] is None:  # abstained before the rule (no passage, or under the floor)
+        return verdict["abstained"]
+    x = np.array([verdict["signals"][name] for name in SIGNALS])
+    return bool(1 / (1 + np.exp(-(w[0] + x @ w[1:]))) < cut)
+
+
+def figures_with_rule(verdicts: list[dict], w: np.ndarray, cut: float) -> dict:
+    """The eval figures the fitted rule gives, from verdicts recorded with the rule turned off (exactly what
+    `archive-qa eval` reports with these coefficients: the answers themselves do not depend on them)."""
+    abstain = [decided(v, w, cut) for v in verdicts]
+    answerable = [(v, a) for v, a in zip(verdicts, abstain, strict=True) if not v["unanswerable"]]
+    unanswerable = [a for v, a in zip(verdicts, abstain, strict=True) if v["unanswerable"]]
+    abstained_labels = [v["unanswerable"] for v, a in zip(verdicts, abstain, strict=True) if a]
+
+    def rate(n: float, d: int) -> float | None:
+        return round(n / d, 4) if d else None
+
+    return {
+        "questions": len(verdicts),
+        "answer_accuracy": rate(sum(v["answer_correct"] and not a for v, a in answerable), len(answerable)),
+        "answer_cited_accuracy": rate(sum(v["answer_cited"] and not a for v, a in answerable), len(answerable)),
+        "abstention_precision": rate(sum(abstained_labels), len(abstained_labels)),
+        "abstention_recall": rate(sum(unanswerable), len(unanswerable)),
+        "false_abstentions": sum(a for _, a in answerable),
+    }
+
+
+def from_report(path: Path, apply_to: list[Path], cut: float) -> dict:
+    """Fit on the calibration-half verdicts of an eval report run with ARCHIVE_QA_ABSTAIN_PROBABILITY=0, then
+    give the figures of the fitted rule on each half of it and on the other reports."""
+    verdicts = json.loads(path.read_text())["items"]["extractive"]
+    fit = [v for v in verdicts if v.get("half") == HALF and v["signals"] is not None]
+    x = np.array([[v["signals"][name] for name in SIGNALS] for v in fit])
+    y = np.array([0.0 if v["unanswerable"] else 1.0 for v in fit])
+    w = fit_logistic(x, y)
+    p = 1 / (1 + np.exp(-(w[0] + x @ w[1:])))
+    report: dict = {"fitted_on": f"{path} ({HALF} half, {len(fit)} questions)",
+                    "coefficients": {"intercept": round(float(w[0]), 3),
+                                     **{n: round(float(c), 3) for n, c in zip(SIGNALS, w[1:], strict=True)}},
+                    "cuts_on_calibration": [abstention_figures(p, y, c) for c in (0.3, 0.4, 0.5, 0.6, 0.7)],
+                    "cut": cut, "figures": {}}
+    halves = sorted({v.get("half") or "all" for v in verdicts})
+    for half in halves:
+        chosen = [v for v in verdicts if (v.get("half") or "all") == half]
+        report["figures"][f"{path.name}:{half}"] = figures_with_rule(chosen, w, cut)
+    for other in apply_to:
+        chosen = json.loads(other.read_text())["items"]["extractive"]
+        report["figures"][f"{other.name}:all"] = figures_with_rule(chosen, w, cut)
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--archive", required=True)
-    parser.add_argument("--index", required=True)
+    parser.add_argument("--archive")
+    parser.add_argument("--index")
+    parser.add_argument("--from-report", type=Path, help="fit on the calibration half of this eval --json report "
+                        "(run with ARCHIVE_QA_ABSTAIN_PROBABILITY=0) instead of answering the questions again")
+    parser.add_argument("--apply-to", type=Path, action="append", default=[],
+                        help="another report (same kind) to give the fitted rule's figures on")
+    parser.add_argument("--cut", type=float, default=0.5, help="abstain under this probability")
     parser.add_argument("--questions", default=str(ROOT / "tests" / "eval" / "web_questions.jsonl"))
     parser.add_argument("--weights", action="store_true", help="grid-search the sentence weights first")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.from_report:
+        print(json.dumps(from_report(args.from_report, args.apply_to, args.cut), indent=2))
+        return 0
+    if not (args.archive and args.index):
+        parser.error("--archive and --index are needed unless --from-report is given")
     from index.search import Searcher
 
     settings = load_settings(archive_dir=Path(args.archive), index_dir=Path(args.index))
