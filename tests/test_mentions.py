@@ -49,11 +49,11 @@ def indexed(tmp_path_factory) -> Settings:
     return settings
 
 
-def _expected(settings: Settings, name: str) -> dict[str, int]:
+def _expected(settings: Settings, spellings: str) -> dict[str, int]:
     """Mentions per source by regex over the cleaned paragraphs, one article per near-duplicate group."""
     scan = scan_archive(settings.archive_dir, max_file_bytes=settings.max_file_bytes,
                         near_duplicate_threshold=settings.near_duplicate_threshold)
-    pattern = re.compile(SPELLINGS[name])
+    pattern = re.compile(spellings)
     counts = {a.id: sum(len(pattern.findall(p.text)) for p in a.paragraphs) for a in scan.articles}
     skipped: set[str] = set()
     for group in scan.duplicate_groups:
@@ -72,7 +72,7 @@ def test_counts_equal_a_regex_over_the_cleaned_text(indexed, name):
     found: dict[str, int] = {}
     for article in report.articles:
         found[article.source] = found.get(article.source, 0) + article.count
-    assert found == _expected(indexed, name)
+    assert found == _expected(indexed, SPELLINGS[name])
     assert report.total == sum(found.values()) > 0
 
 
@@ -140,3 +140,34 @@ def test_cli_json_shape(indexed):
     assert document["name"] == "Harakat al-Nujaba" and document["total"] == 4
     assert set(document["articles"][0]) >= {"source", "title", "date", "outlet", "count", "lines"}
     assert "Nujaba'" in document["spellings"]
+
+
+WEB = Path(__file__).resolve().parents[2] / "shared" / "corpus-web"
+WEB_SPELLINGS = {  # written by hand: the upper-case forms are headlines and datelines
+    "California": r"\b(?:California|CALIFORNIA)\b(?!n)",
+    "Trump": r"\b(?:Trump|TRUMP)\b",
+    "Bloomberg": r"\bBloomberg\b",
+}
+
+
+@pytest.mark.skipif(not WEB.is_dir(), reason="../shared/corpus-web not present")
+def test_web_pages_counts_and_spans(tmp_path):
+    """Real web pages (navigation, share bars, comments left in): counts equal the regex over the cleaned text."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    pattern = re.compile("|".join(WEB_SPELLINGS))
+    for page in sorted(WEB.glob("*.html")):
+        if pattern.search(page.read_text(encoding="utf-8", errors="replace")):
+            shutil.copy(page, archive / page.name)
+    settings = Settings(embedding_backend="hashing", archive_dir=archive, index_dir=tmp_path / "index")
+    build_index(settings, progress=False)
+    searcher = Searcher.open(settings)
+    for name, spelling in WEB_SPELLINGS.items():
+        report = find_mentions(searcher, name)
+        found: dict[str, int] = {}
+        for article in report.articles:
+            found[article.source] = found.get(article.source, 0) + article.count
+            lines = (archive / article.source).read_text(encoding="utf-8", errors="replace").split("\n")
+            for start, end in article.lines:
+                assert re.search(spelling, " ".join(lines[start - 1:end])), (article.source, start, end)
+        assert found == _expected(settings, spelling) and report.total > 10, name
