@@ -258,3 +258,33 @@ def test_vectors_round_trip(searcher):
 
 def test_sample_paths_are_relative(searcher):
     assert all(not Path(c.source).is_absolute() for c in all_chunks(searcher))
+
+
+def test_term_lookup_returns_the_chunks_holding_all_or_any_tokens(searcher):
+    every = {c.id: c for c in searcher.iter_chunks()}
+    ids = {int(i) for i in searcher.chunk_ids()}
+    holders = {i for i in ids if "hama" in lexical_tokens(searcher.chunks[i].embedding_text())}
+    assert holders and set(searcher.chunks_with_terms(["hama"]).tolist()) == holders  # stemmed: "Hamas"
+    both = set(searcher.chunks_with_terms(["hama", "qatar"]).tolist())
+    either = set(searcher.chunks_with_terms(["hama", "qatar"], require_all=False).tolist())
+    assert both < either and both <= holders <= either
+    assert searcher.chunks_with_terms(["zzzzqqqq"]).tolist() == [] and len(every) == searcher.chunk_count
+
+
+def test_near_duplicates_are_found_incrementally_and_forgotten_when_removed(tmp_path, hashing_settings):
+    archive = tmp_path / "inc-archive"
+    archive.mkdir()
+    original = (hashing_settings.archive_dir / "001_4b85ccf491a580e5.txt").read_text(encoding="utf-8")
+    (archive / "001.txt").write_text(original, encoding="utf-8")
+    shutil.copy(hashing_settings.archive_dir / "003_52b4fc36533fb985.txt", archive / "003.txt")
+    settings = Settings(embedding_backend="hashing", archive_dir=archive, index_dir=tmp_path / "inc-index")
+    build_index(settings, progress=False)
+    assert Searcher.open(settings).duplicate_groups() == []
+    (archive / "copy.txt").write_text(original.replace("225 fighters", "about 230 fighters"), encoding="utf-8")
+    assert build_index(settings, progress=False).added == 2
+    groups = Searcher.open(settings).duplicate_groups()
+    assert any({"001.txt#0", "copy.txt#0"} <= set(group) for group in groups)
+    (archive / "001.txt").unlink()
+    build_index(settings, progress=False)
+    searcher = Searcher.open(settings)
+    assert searcher.duplicate_groups() == [] and searcher.also_in("copy.txt#0") == ()
