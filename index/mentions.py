@@ -105,7 +105,7 @@ def _candidate_chunks(searcher, forms: Sequence[NameForm]) -> np.ndarray:
     return np.unique(np.concatenate(found))
 
 
-def _candidate_paragraphs(searcher, chunk_ids: Sequence[int], articles: dict[str, Any]) -> dict[str, set[int]]:
+def _candidate_paragraphs(searcher, chunk_ids: Any, articles: dict[str, Any]) -> dict[str, set[int]]:
     """Article id -> indexes of the paragraphs the candidate chunks draw from (articles fetched into `articles`)."""
     paragraphs: dict[str, set[int]] = {}
     for chunk in chunks_by_id(searcher, chunk_ids):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 _APOSTROPHES = "'’‘`´ʼʻ′ʹʾʿ"
@@ -75,14 +76,14 @@ def plain_letters(text: str) -> str:
 
 # Letters that spell each skeleton letter, as literals to look for (a digraph's first letter is enough
 # when that letter alone also spells it: "kh" holds "k").
-_LITERALS = {"f": ("f", "ph"), "z": ("z", "dh"), "k": ("k", "c", "q", "x"), "s": ("s", "x")}
+_LITERALS: dict[str, tuple[str, ...]] = {"f": ("f", "ph"), "z": ("z", "dh"), "k": ("k", "c", "q", "x"), "s": ("s", "x")}
 # Approximate share of each letter in English text, in percent: rarer anchors mean fewer places to look.
 _FREQUENCY = dict(zip("etaoinshrdlcumwfgypbvkjxqz", (12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8,
                                                      2.8, 2.4, 2.4, 2.2, 2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15,
                                                      0.1, 0.07), strict=True))
 
 
-def _cost(literals: tuple[str, ...]) -> float:
+def _cost(literals: Iterable[str]) -> float:
     return sum(_FREQUENCY.get(literal, 0.2) if len(literal) == 1 else 0.2 for literal in literals)
 
 
@@ -91,6 +92,6 @@ def anchors(targets: tuple[str, ...]) -> tuple[str, ...]:
     """Lower-case literals one of which every spelling of every target contains (its rarest letter's spellings)."""
     found: set[str] = set()
     for target in targets:
-        options = [_LITERALS.get(letter, (letter,)) for letter in set(target)]
+        options: list[tuple[str, ...]] = [_LITERALS.get(letter, (letter,)) for letter in sorted(set(target))]
         found.update(min(options, key=_cost))
     return tuple(sorted(found))

@@ -116,9 +116,9 @@ def mentions_tab(settings: Any, searcher: Any) -> None:
             st.error(str(error))
             return
         st.session_state[RESULT_KEY] = report
-    report = st.session_state.get(RESULT_KEY)
-    if report is None:
+    shown = st.session_state.get(RESULT_KEY)
+    if shown is None:
         st.caption("Every article and passage naming someone or something, in every spelling the index folds "
                    "together (Hezbollah, Hizbullah, Hizb Allah), counted once per near-duplicate, by date.")
         return
-    results(report, searcher)
+    results(shown, searcher)
