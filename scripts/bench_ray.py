@@ -2,14 +2,18 @@
 
     .venv/bin/python scripts/bench_ray.py scaling --articles 200 --embedder torch --json
     .venv/bin/python scripts/bench_ray.py scaling --articles 2000 --embedder hashing --json
+    .venv/bin/python scripts/bench_ray.py driver --articles 2000 --embedder hashing --json
+    .venv/bin/python scripts/bench_ray.py percore --articles 30 --json
     .venv/bin/python scripts/bench_ray.py recall --json
     .venv/bin/python scripts/bench_ray.py memory --json
 
 scaling: one synthetic archive (scripts/bench_archive.py), processed by the local engine and by the Ray
 engine with 1 and 2 embedding actors on a local 2-CPU Ray cluster started once (its start-up is reported
 apart); engine time is the `process` step alone, build time is a whole `build_index` (plan, process,
-publish). recall: recall@10 of an IVF index filled in shards on Ray and merged, against exact search, on the
-sample archive's and the synthetic archive's real-model vectors and on a clustered synthetic set.
+publish). driver: a build whose engine hands back results computed before, so only the driver works (the
+part a cluster does not spread). recall: recall@10 of an IVF index filled in shards on Ray and merged,
+against exact search, on the sample archive's and the synthetic archive's real-model vectors and on a
+clustered synthetic set.
 memory: serialised bytes per vector of each FAISS index type, measured on 20,000 vectors of 384 dimensions.
 Nothing here asserts a speed.
 """
@@ -116,6 +120,62 @@ def scaling(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     return out
 
 
+class _Replay:
+    """An engine that hands back results computed earlier: a build with it times the driver's side alone."""
+
+    def __init__(self, results: list) -> None:
+        self.results = results
+
+    def process(self, job, embedder):
+        return iter(self.results)
+
+
+def driver(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
+    """The driver's share of a build (plan, near-duplicates, tables, FTS5, vector segments, manifest, swap)."""
+    from index.embed import make_embedder
+    from index.engine import LocalEngine
+
+    archive = synthetic_archive(scratch / "archive", args.articles)
+    settings = Settings(archive_dir=archive, embedding_backend=args.embedder)
+    job = _job(settings, archive)
+    results = list(LocalEngine().process(job, lambda: make_embedder(settings)))
+    chunks = sum(len(item.chunks) for result in results for item in result.articles)
+    started = time.process_time()
+    runs = [_timed_build(settings, scratch / f"index-{n}", _Replay(results)) for n in range(args.repeats)]
+    cpu = (time.process_time() - started) / args.repeats  # the driver is one process: its CPU time is its work
+    return {"articles": args.articles, "chunks": chunks, "build_s": runs, "chunks_per_s": round(chunks / min(runs), 1),
+            "cpu_s": round(cpu, 2), "chunks_per_cpu_s": round(chunks / cpu, 1),
+            "load_1min": round(os.getloadavg()[0], 2)}
+
+
+def percore(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
+    """Chunks per CPU second of one core (one torch thread): reading+chunking, and embedding. CPU time, not
+    wall time, so the figure holds on a loaded machine."""
+    import torch
+
+    from index.embed import make_embedder
+    from index.engine import read_file
+
+    torch.set_num_threads(1)
+    archive = synthetic_archive(scratch / "archive", args.articles)
+    settings = Settings(archive_dir=archive)
+    job = _job(settings, archive)
+    count = job.chunking.token_counter()
+    started = time.process_time()
+    chunks = [c for task in job.files for item in read_file(task, job.chunking, count).articles for c in item.chunks]
+    read_cpu = time.process_time() - started
+    texts = [chunk.embedding_text() for chunk in chunks][:160]
+    embedder = make_embedder(settings)
+    embedder.embed_documents(texts[:4])  # warm-up
+    started = time.process_time()
+    embedder.embed_documents(texts)
+    embed_cpu = time.process_time() - started
+    return {"chunks": len(chunks), "embedded": len(texts),
+            "avg_tokens": round(sum(count(text) for text in texts) / len(texts)),
+            "read_chunks_per_cpu_s": round(len(chunks) / read_cpu, 1),
+            "embed_chunks_per_cpu_s": round(len(texts) / embed_cpu, 1)}
+
+
 def _real_vectors(archive: Path) -> np.ndarray:
     from index.embed import make_embedder
     from index.engine import LocalEngine
@@ -205,14 +265,15 @@ def memory(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
 def main() -> int:
     set_offline_environment()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["scaling", "recall", "memory"])
+    parser.add_argument("part", choices=["scaling", "driver", "percore", "recall", "memory"])
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--embedder", choices=["torch", "hashing"], default="torch")
     parser.add_argument("--repeats", type=int, default=2, help="runs per configuration (scaling; best kept)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as folder:
-        result = {"scaling": scaling, "recall": recall, "memory": memory}[args.part](args, Path(folder))
+        parts = {"scaling": scaling, "driver": driver, "percore": percore, "recall": recall, "memory": memory}
+        result = parts[args.part](args, Path(folder))
     result["machine"] = {"cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)}
     print(json.dumps(result, indent=1))
     return 0

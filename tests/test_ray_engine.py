@@ -58,12 +58,12 @@ def _bench_archive():
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Path:
-    """30 generated articles in two folders, one exact copy under another name, and two files to skip."""
+    """16 generated articles in two folders, one exact copy under another name, and two files to skip."""
     root = tmp_path_factory.mktemp("synthetic")
     bench = _bench_archive()
     pool = bench.paragraph_pool(None, cache_dir=root / "pool")  # corpus/ paragraphs: no HTML extraction
     archive = root / "archive"
-    bench.write_archive(archive, 30, pool, seed=3, per_folder=20)
+    bench.write_archive(archive, 16, pool, seed=3, per_folder=10)
     first = sorted(archive.rglob("*.txt"))[0]
     shutil.copy(first, archive / "0001" / "copy-of-first.txt")
     (archive / "0001" / "empty.txt").write_text("", encoding="utf-8")
@@ -108,7 +108,7 @@ def test_ray_engine_gives_what_the_local_engine_gives(cluster, synthetic, which)
     remote = list(RayEngine(_hashing_settings(archive), RayOptions(actors=2, files_per_batch=4)).process(job, None))
     _assert_same(local, remote, exact=True)
     articles = [item for result in remote for item in result.articles]
-    assert len(articles) >= (8 if which == "sample" else 31)
+    assert len(articles) >= (8 if which == "sample" else 17)
     assert all(item.vectors is not None and len(item.vectors) == len(item.chunks) for item in articles)
     if which == "synthetic":
         reasons = {result.task.source: result.skip_reason for result in remote if result.skip_reason}
