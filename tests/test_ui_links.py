@@ -1,4 +1,6 @@
-"""Shareable answers: the URL's q, k and mode; the app reading them (AppTest) and a real browser following one."""
+"""Shareable answers (the URL's q, k and mode), citation exports, the Mentions tab and the new-build notice, in AppTest.
+
+A real browser follows a link in tests/test_browser_links.py."""
 
 from __future__ import annotations
 
@@ -45,14 +47,16 @@ def test_the_link_is_read_once_per_session():
 
 def test_index_update_notice_counts_added_articles():
     session: dict = {}
-    assert observe(session, "build-1", lambda: ["a", "b"], "2026-11-22T08:00:00+00:00") is None
-    assert observe(session, "build-1", lambda: ["a", "b", "c"], "2026-11-22T08:00:00+00:00") is None
-    update = observe(session, "build-2", lambda: ["a", "b", "c", "d"], "2026-11-22T08:00:00+00:00")
+    assert observe(session, "build-1", 2, "2026-11-22T08:00:00+00:00") is None
+    assert observe(session, "build-1", 2, "2026-11-22T08:00:00+00:00") is None
+    update = observe(session, "build-2", 4, "2026-11-22T08:00:00+00:00")
     assert (update.added, update.removed, update.articles) == (2, 0, 4)
     from datetime import UTC, datetime
 
     text = update.text(datetime(2026, 11, 22, 8, 0, 42, tzinfo=UTC))
     assert text.startswith("Index updated 42 seconds ago: 2 articles added")
+    assert observe(session, "build-3", 3, None).text(datetime.now(UTC)).startswith(
+        "Index updated just now: 0 articles added, 1 removed")
 
 
 @pytest.fixture(scope="module")

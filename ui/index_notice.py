@@ -2,18 +2,21 @@
 
 A fragment polls the index's stamp every few seconds (a stat of the serving build, no loading); when it
 changes, the whole page reruns, the shared searcher for the new build is opened, and the page says
-"Index updated N seconds ago: X articles added". What counts as added is the difference between the
-article ids this session saw and those of the new build.
+"Index updated N seconds ago: X articles added". X is the change in the article count between the build
+this session saw and the new one (a count, so listing every article is never needed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
+
+from ui import resources
 
 SEEN_KEY = "aq_index_seen"
 NOTICE_KEY = "aq_index_notice"
@@ -24,7 +27,7 @@ SHOW_FOR_SECONDS = 600.0  # the notice goes away ten minutes after the build
 @dataclass(frozen=True)
 class SeenIndex:
     stamp: str
-    article_ids: frozenset[str]
+    articles: int
 
 
 @dataclass(frozen=True)
@@ -51,20 +54,14 @@ def parse_built_at(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def observe(session: MutableMapping[Any, Any], stamp: str, article_ids: Callable[[], Iterable[str]],
-            built_at: Any) -> IndexUpdate | None:
-    """Remember the build this session shows; return what changed when it is not the one seen before.
-
-    `article_ids` is called only when the build is new to this session (it lists every article).
-    """
+def observe(session: MutableMapping[Any, Any], stamp: str, articles: int, built_at: Any) -> IndexUpdate | None:
+    """Remember the build this session shows; return what changed when it is not the one seen before."""
     seen: SeenIndex | None = session.get(SEEN_KEY)
-    if seen is not None and seen.stamp == stamp:
+    session[SEEN_KEY] = SeenIndex(stamp, articles)
+    if seen is None or seen.stamp == stamp:
         return None
-    ids = frozenset(article_ids())
-    session[SEEN_KEY] = SeenIndex(stamp, ids)
-    if seen is None:
-        return None
-    update = IndexUpdate(parse_built_at(built_at), len(ids - seen.article_ids), len(seen.article_ids - ids), len(ids))
+    update = IndexUpdate(parse_built_at(built_at), max(articles - seen.articles, 0),
+                         max(seen.articles - articles, 0), articles)
     session[NOTICE_KEY] = update
     return update
 
@@ -72,10 +69,6 @@ def observe(session: MutableMapping[Any, Any], stamp: str, article_ids: Callable
 @st.fragment(run_every=POLL_SECONDS)
 def _poll(index_dir: str, stamp: str) -> None:
     """Rerun the page when the serving build changed; keep the notice's "N seconds ago" current."""
-    from pathlib import Path
-
-    from ui import resources
-
     if resources.index_stamp(Path(index_dir)) != stamp:
         st.rerun(scope="app")
     update: IndexUpdate | None = st.session_state.get(NOTICE_KEY)
@@ -91,11 +84,8 @@ def index_notice(settings: Any, health: Any) -> None:
     """Track the build this page serves and show the notice of a new one; call once per run, before the tabs."""
     if health.searcher is None:
         return
-    from ui import resources
-
     index_dir = settings.resolved_index_dir()
     stamp = resources.index_stamp(index_dir)
-    searcher = health.searcher
-    observe(st.session_state, stamp, lambda: [article.id for article in searcher.articles()],
-            searcher.status().get("built_at"))
+    status = health.searcher.status()
+    observe(st.session_state, stamp, int(status.get("articles") or 0), status.get("built_at"))
     _poll(str(index_dir), stamp)
