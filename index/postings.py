@@ -72,9 +72,13 @@ def _one_token(searcher, token: str) -> np.ndarray:
 def chunks_by_id(searcher, ids: Sequence[int]) -> list:
     """The Chunk records of these integer chunk ids, in the order given."""
     chunks = searcher.chunks
-    if callable(chunks):  # a searcher that reads chunks from its tables on demand
-        return list(chunks([int(i) for i in ids]))
-    return [chunks[int(i)] for i in ids]
+    wanted = [int(i) for i in ids]
+    many = getattr(chunks, "many", None)
+    if callable(many):  # a view on the tables: one query for all of them, not one per chunk
+        return list(many(wanted))
+    if callable(chunks):
+        return list(chunks(wanted))
+    return [chunks[i] for i in wanted]
 
 
 def duplicate_ids(searcher, article_id: str) -> tuple[str, ...]:
