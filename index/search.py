@@ -11,14 +11,17 @@ mapped segments), so opening costs the same at any size. The reader pins the gen
 from __future__ import annotations
 
 import fnmatch
+import functools
+import json
 import re
 import sqlite3
 import threading
+import zlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 import faiss
 import numpy as np
@@ -33,6 +36,7 @@ from index.lexical import LexicalIndex
 from index.records import Chunk, Hit, SearchFilters
 from index.vectors import VectorStore
 
+_T = TypeVar("_T")
 MODES = ("dense", "bm25", "hybrid")
 MIN_POOL = 50  # candidates each ranking contributes before filters and duplicate collapse
 ARTICLE_CACHE = 4096
@@ -62,6 +66,24 @@ def fuse(rankings: list[tuple[list[int], float]], rrf_k: int) -> dict[int, float
         for rank, chunk_id in enumerate(ranking, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
     return fused
+
+
+_DAMAGE = (sqlite3.DatabaseError, zlib.error, json.JSONDecodeError, UnicodeDecodeError)
+
+
+def _reading(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Tables or text found damaged while reading (after the cheap checks on open passed) are reported as
+    IndexCorrupt with the command that rebuilds the index, like damage found on open."""
+
+    @functools.wraps(method)
+    def wrapper(self: Searcher, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except _DAMAGE as error:
+            reason = f"index at {self.build_dir} is damaged ({type(error).__name__}: {error})"
+            raise manifests.corrupt(self.settings, reason) from error
+
+    return wrapper
 
 
 class Searcher:
@@ -170,10 +192,12 @@ class Searcher:
     def _shown(self, alias: str) -> str:
         return tables.visible(alias, self.generation)
 
+    @_reading
     def article(self, article_id: str) -> Article | None:
         rows = self._query(f"SELECT id FROM articles a WHERE article_id = ? AND {self._shown('a')}", (article_id,))
         return self._article_at(rows[0][0]) if rows else None
 
+    @_reading
     def articles(self) -> list[Article]:
         """Every article, in archive order (source, then position in the file)."""
         rows = self._query(f"SELECT id FROM articles a WHERE {self._shown('a')} ORDER BY source, position")
@@ -184,11 +208,13 @@ class Searcher:
         """The chunks, by integer id: `chunks[i]`, `chunks.many(ids)`, `len(chunks)`, iteration (all of them)."""
         return ChunkView(self)
 
+    @_reading
     def _read_chunks(self, ids) -> list[Chunk]:
         with self._db_lock:
             found = tables.read_chunks(self._db, ids, self._article_at)
         return [found[int(i)] for i in ids]
 
+    @_reading
     def chunk_ids(self) -> np.ndarray:
         """Integer ids of every chunk this index shows, ascending."""
         rows = self._query(f"SELECT id FROM chunks c WHERE {self._shown('c')} ORDER BY id")
@@ -203,16 +229,19 @@ class Searcher:
     def chunk_count(self) -> int:
         return int(self.counts["chunks"])
 
+    @_reading
     def chunks_with_terms(self, tokens, *, require_all: bool = True) -> np.ndarray:
         """Integer ids of the chunks holding all (or any) of these lexical tokens (`core.text.lexical_tokens`)."""
         return self.lexical.matching(tokens, require_all=require_all)
 
+    @_reading
     def duplicate_groups(self) -> list[tuple[str, ...]]:
         """Near-duplicate groups as article ids, the one to show first, groups in archive order."""
         groups = sorted({tuple(members) for members in self._groups().values()},
                         key=lambda rows: (self._article_at(rows[0]).source, self._article_at(rows[0]).position))
         return [tuple(self._article_at(row).id for row in rows) for rows in groups]
 
+    @_reading
     def also_in(self, article_id: str) -> tuple[str, ...]:
         """Sources of the near-duplicates of an article (its own source excluded)."""
         rows = self._query(f"SELECT id FROM articles a WHERE article_id = ? AND {self._shown('a')}", (article_id,))
@@ -265,6 +294,7 @@ class Searcher:
             grouped.update({row: ordered for row in rows})
         return grouped
 
+    @_reading
     def status(self) -> dict[str, Any]:
         from index.writer import skipped_files
 
@@ -317,6 +347,7 @@ class Searcher:
             rows = [row for row in rows if row[1] in matching]
         return np.array([row[0] for row in rows], dtype=np.int64)
 
+    @_reading
     def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: SearchFilters | None = None) -> list[Hit]:
         """The `k` best passages for `query`, best first, after filters and near-duplicate collapse."""
         if mode not in MODES:

@@ -86,6 +86,10 @@ class TableWriter:
     def begin(self, published: int) -> None:
         """Start the transaction; undo a crashed build's rows; purge rows no kept generation shows."""
         self.db.execute("BEGIN IMMEDIATE")
+        # A committed but unpublished build removed chunks of the serving generation: give their postings back.
+        revived = self._postings("c.died > ? AND c.born <= ? AND c.purged = 1", (published, published))
+        lexical.add_postings(self.db, revived)
+        self.db.executemany("UPDATE chunks SET purged = 0 WHERE id = ?", [(item[0],) for item in revived])
         for table in ("files", "articles", "chunks"):
             self.db.execute(f"UPDATE {table} SET died = born WHERE born > ? AND died IS NULL", (published,))
             self.db.execute(f"UPDATE {table} SET died = NULL WHERE died > ? AND born <= ?", (published, published))
@@ -94,19 +98,8 @@ class TableWriter:
     def _purge(self, oldest_kept: int) -> None:
         """Delete postings and rows that neither `oldest_kept` nor any later generation shows."""
         doomed = "died IS NOT NULL AND (died <= ? OR born >= died)"
-        columns = ", ".join(f"c.{name.strip()}" for name in tables.CHUNK_COLUMNS.split(","))
-        rows = self.db.execute(
-            f"SELECT c.id, a.title, a.paragraphs, {columns} FROM chunks c JOIN articles a ON a.id = c.article "
-            "WHERE c.purged = 0 AND c.died IS NOT NULL AND (c.died <= ? OR c.born >= c.died)",
-            (oldest_kept,),
-        ).fetchall()
-        postings = []
-        for chunk_id, title, paragraphs, *values in rows:
-            article = Article(id="", source="", position=0, title=title,
-                              paragraphs=tables.paragraphs_from_json(paragraphs), title_line=0)
-            postings.append((chunk_id, lexical.tokens_text(tables.chunk_from_row(values, article).embedding_text())))
-        lexical.delete_postings(self.db, postings)
-        self.db.executemany("UPDATE chunks SET purged = 1 WHERE id = ?", [(row[0],) for row in rows])
+        self._drop_postings("c.purged = 0 AND c.died IS NOT NULL AND (c.died <= ? OR c.born >= c.died)",
+                            (oldest_kept,))
         dead_articles = f"SELECT id FROM articles WHERE {doomed}"
         self.db.execute(f"DELETE FROM bands WHERE article IN ({dead_articles})", (oldest_kept,))
         self.db.execute(f"DELETE FROM near WHERE a IN ({dead_articles}) OR b IN ({dead_articles})",
@@ -135,9 +128,31 @@ class TableWriter:
         for item in plan.walk_skipped:
             self._insert_file(item.source, SKIPPED_SIZE, SKIPPED_SIZE, "", item.reason, "")
 
+    def _postings(self, where: str, args: tuple) -> list[tuple[int, str]]:
+        """(chunk id, lexical tokens) of the chunks matching `where` (alias c), re-derived from their text."""
+        columns = ", ".join(f"c.{name.strip()}" for name in tables.CHUNK_COLUMNS.split(","))
+        rows = self.db.execute(
+            f"SELECT c.id, a.title, a.paragraphs, {columns} FROM chunks c JOIN articles a ON a.id = c.article "
+            f"WHERE {where}", args).fetchall()
+        postings = []
+        for chunk_id, title, paragraphs, *values in rows:
+            article = Article(id="", source="", position=0, title=title,
+                              paragraphs=tables.paragraphs_from_json(paragraphs), title_line=0)
+            postings.append((chunk_id, lexical.tokens_text(tables.chunk_from_row(values, article).embedding_text())))
+        return postings
+
+    def _drop_postings(self, where: str, args: tuple) -> None:
+        postings = self._postings(where, args)
+        lexical.delete_postings(self.db, postings)
+        self.db.executemany("UPDATE chunks SET purged = 1 WHERE id = ?", [(item[0],) for item in postings])
+
     def _kill(self, article_rows: list[int]) -> None:
+        """Removed articles die now. Their chunks' postings go at once, so the new generation's BM25
+        statistics are exactly those of a fresh build of the same archive (a reader still on the previous
+        generation then ranks its lexical results with the new statistics, minus those chunks)."""
         for row in article_rows:
             self.db.execute("UPDATE articles SET died = ? WHERE id = ?", (self.gen, row))
+            self._drop_postings("c.article = ? AND c.died IS NULL AND c.purged = 0", (row,))
             killed = self.db.execute("UPDATE chunks SET died = ? WHERE article = ? AND died IS NULL", (self.gen, row))
             self.tally.chunks_delta -= killed.rowcount
         self.tally.articles_delta -= len(article_rows)
