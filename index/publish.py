@@ -15,7 +15,8 @@ Why this shape: an update must cost what changed, yet stay atomic. Copying a mul
 is what the design avoids: an update adds rows with `born = G+1` and marks removed rows `died = G+1` in one
 SQLite transaction, appends one new segment file, then publishes a manifest naming generation G+1. A
 reader pins the generation of the manifest it opened and sees exactly the rows alive at it (slot < its slot
-count, and not died at or before it), so it never sees a half-written build; a crash before the swap
+count, and not died at or before it), so it never sees a half-written build (removed chunks' lexical
+postings go at the commit, so such a reader's BM25 uses the new statistics); a crash before the swap
 leaves the old manifest serving, and the next build first erases rows and files the dead build left.
 A full build starts a new lineage (a fresh tables file and segments) the same way. Files that no kept
 manifest names are deleted, under the lock, after each build. Nothing here is pickled.
