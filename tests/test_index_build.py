@@ -383,7 +383,14 @@ if POINT == "mid-rows":  # inside the SQLite transaction, some rows written
         real(connection, rows)
         os._exit(9)  # like a kill: no cleanup, no finally
     lexical.add_postings = crash
-else:  # tables committed, the new build folder made, its manifest not yet written
+elif POINT == "after-commit":  # tables committed, manifest written, `current` not yet swapped
+    real_replace = publish.os.replace
+    def crash_replace(source, target):
+        if str(target).endswith("current"):
+            os._exit(9)
+        real_replace(source, target)
+    publish.os.replace = crash_replace
+else:  # the new build folder made, its manifest half-written, tables not committed
     def crash(path, text):
         path.write_text(text[: len(text) // 2])  # half-written
         os._exit(9)
@@ -393,11 +400,15 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.mark.parametrize("point", ["mid-rows", "before-manifest"])
+@pytest.mark.parametrize("point", ["mid-rows", "before-manifest", "after-commit"])
 def test_a_build_killed_midway_leaves_the_old_index_answering(hashing_settings, point):
     build_index(hashing_settings, progress=False)
     before = serving_dir(hashing_settings)
     (hashing_settings.archive_dir / "palmyra.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    removed = hashing_settings.archive_dir / "003_52b4fc36533fb985.txt"  # two articles the crashed build drops
+    removed_passage = next(c.text for c in Searcher.open(hashing_settings).iter_chunks() if c.source == removed.name)
+    removed_bytes = removed.read_bytes()
+    removed.unlink()
     env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": "hashing", "PYTHONPATH": str(PROJECT_ROOT)}
     index = str(hashing_settings.resolved_index_dir())
     command = [sys.executable, "-c", CRASHING_BUILD, point, "build", "--archive", str(hashing_settings.archive_dir),
@@ -406,23 +417,29 @@ def test_a_build_killed_midway_leaves_the_old_index_answering(hashing_settings, 
     assert result.returncode == 9, result.stderr
     builds_dir = hashing_settings.resolved_index_dir() / publish.BUILDS
     crashed = [p for p in builds_dir.iterdir() if p != before]
-    assert len(crashed) == (1 if point == "before-manifest" else 0)
-    assert all(not json_ok(folder / publish.MANIFEST) for folder in crashed), "the kill left a readable manifest"
+    assert len(crashed) == (0 if point == "mid-rows" else 1)
+    if point == "before-manifest":
+        assert all(not json_ok(folder / publish.MANIFEST) for folder in crashed), "the kill left a readable manifest"
     assert serving_dir(hashing_settings) == before
 
     searcher = Searcher.open(hashing_settings)
     assert searcher.status()["articles"] == 8 and searcher.chunk_count == len(list(searcher.iter_chunks()))
     assert searcher.search(NUJABA, k=1)[0].chunk.source == "001_4b85ccf491a580e5.txt"
     assert not any(hit.chunk.source == "palmyra.txt" for hit in searcher.search("Liwa al-Baqir convoy", k=20))
+    if point != "after-commit":  # killed between the commit and the swap, its removals' postings are gone
+        assert searcher.search(removed_passage, k=1, mode="bm25")[0].chunk.source == removed.name
+
+    removed.write_bytes(removed_bytes)  # back as it was: the next build must give its rows and postings back
 
     report = build_index(hashing_settings, progress=False)  # the lock died with the process
-    assert report.added == 1 and report.published
+    assert (report.added, report.removed) == (1, 0) and report.published
     searcher = Searcher.open(hashing_settings)
     assert searcher.status()["articles"] == 9 and searcher.chunk_count == len(list(searcher.iter_chunks()))
     assert searcher.search("Liwa al-Baqir convoy Palmyra oasis", k=1)[0].chunk.source == "palmyra.txt"
     assert {p.name for p in builds_dir.iterdir()} == {before.name, serving_dir(hashing_settings).name}
     assert all(not folder.exists() for folder in crashed), "the next build removes the half-written one"
     assert verify_index(hashing_settings)["articles"] == 9
+    assert searcher.search(removed_passage, k=1, mode="bm25")[0].chunk.source == removed.name
 
 
 def json_ok(path: Path) -> bool:
