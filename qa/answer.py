@@ -23,7 +23,7 @@ ANSWERERS = ("extractive", "generative")
 # costs sentence embeddings, so a pasted article or k=10000 is refused in one line instead of taking minutes.
 MAX_QUESTION_CHARS = 2000
 MAX_PASSAGES = 100
-ABSTAIN_MESSAGE = "The archive holds no passage that answers this question."
+ABSTAIN_MESSAGE = "The archive does not answer this question."
 FALLBACK_NOTE = (
     "The generative answer had no sentence supported by the passages; showing the extractive answer."
 )
