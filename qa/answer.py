@@ -99,12 +99,12 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
     question = question.strip()
     _check_request(question, answerer, k)
     hits, date_range = _search(searcher, question, k, mode, filters)
-    dated = {"date_filter": date_range.to_json() if date_range else None}
+    date_filter = date_range.to_json() if date_range else None
     embedder = searcher.embedder
     evidence = evidence_strength(question, hits, embedder) if hits else 0.0
     reason = why_no_evidence(question, hits, evidence, settings.abstain_threshold)
     if reason:
-        return replace(abstention(question, answerer, hits, evidence, note=reason), **dated)
+        return replace(abstention(question, answerer, hits, evidence, note=reason), date_filter=date_filter)
     picked = answer_sentences(question, hits, embedder)
     signals, missing = evidence_signals(question, hits, evidence, picked)
     decided = {**signals.to_json(), "p_answerable": round(probability(signals, settings), 4)}
@@ -115,7 +115,8 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
         closest = picked[0] if picked else None
         note = not_stated(question, closest.candidate.text if closest else None,
                           hits[closest.candidate.hit_index].chunk.source if closest else None, missing)
-        return replace(abstention(question, answerer, hits, evidence, note=note), signals=decided, **dated)
+        abstained = abstention(question, answerer, hits, evidence, note=note)
+        return replace(abstained, signals=decided, date_filter=date_filter)
     if settings.rerank_passages:
         hits, picked = rerank(hits, picked)
     raw = RawFiles(settings.archive_dir)
@@ -123,11 +124,12 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
     if answerer == "generative":
         generated = _generative(question, hits, settings, embedder, raw, chat_model)
         if generated is not None:
-            return replace(generated, evidence=evidence, signals=decided, **dated)
+            return replace(generated, evidence=evidence, signals=decided, date_filter=date_filter)
         note = FALLBACK_NOTE
     if not picked:
-        return replace(abstention(question, answerer, hits, evidence), signals=decided, **dated)
-    return replace(build_answer(question, hits, picked, raw, note), evidence=evidence, signals=decided, **dated)
+        return replace(abstention(question, answerer, hits, evidence), signals=decided, date_filter=date_filter)
+    answer = build_answer(question, hits, picked, raw, note)
+    return replace(answer, evidence=evidence, signals=decided, date_filter=date_filter)
 
 
 def _generative(question: str, hits: Sequence[Hit], settings, embedder, raw: RawFiles, chat_model) -> Answer | None:

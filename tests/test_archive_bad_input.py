@@ -10,10 +10,10 @@ import pytest
 
 from archive.dedup import near_duplicate_groups
 from archive.load import articles_from_text, scan_archive
-from core.files import decode
 from archive_qa.cli import main
 from archive_qa.commands.common import EXIT_SKIPPED
 from core.errors import ArchiveNotFound
+from core.files import decode
 
 GOOD = ("Harbour Reopens After the Storm\n\n"
         "The harbour reopened on Monday after a storm closed it for three days, the harbour master said.\n\n"

@@ -39,7 +39,8 @@ def test_tricky_strings_tokenise_as_a_reader_expects():
     assert terms("Kata'ib") == ["kataib"]
     assert terms("1,200 fighters") == ["1200", "fighter"]
     assert "hizbullah" in terms("Hizbullah's fighters")
-    assert terms("23 bran\u00adches") == terms("23 branches") == ["23", "branche"]  # a soft hyphen inside a word (real web pages)
+    # A soft hyphen inside a word (real web pages).
+    assert terms("23 bran\u00adches") == terms("23 branches") == ["23", "branche"]
 
 
 def test_a_claim_about_the_us_is_supported_by_a_passage_that_says_us():
