@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 import unicodedata
@@ -15,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from core.env import set_offline_environment
 from core.errors import ModelUnavailable
 
 
@@ -144,8 +144,7 @@ class SentenceTransformerEmbedder:
                 f"embedding model folder not found: {model_dir} "
                 "(set embedding_model / ARCHIVE_QA_EMBEDDING_MODEL to a local sentence-transformers folder)"
             )
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        set_offline_environment()
         from index.onnx_backend import physical_cores, quantisation_for_cpu
 
         self.threads = threads or physical_cores()

@@ -8,7 +8,6 @@ the new index.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,38 +44,12 @@ def index_stamp(index_dir: Path) -> str:
         return f"{build_dir}@unreadable"
 
 
-class LockedEmbedder:
-    """One loaded model shared by every session, used by one thread at a time.
-
-    A fast tokenizer raises "Already borrowed" when two threads encode at once; embedding a question
-    takes milliseconds, so taking turns costs nothing noticeable.
-    """
-
-    def __init__(self, embedder: Any) -> None:
-        self._embedder = embedder
-        self._lock = threading.Lock()
-
-    def embed_documents(self, texts):
-        with self._lock:
-            return self._embedder.embed_documents(texts)
-
-    def embed_query(self, text):
-        with self._lock:
-            return self._embedder.embed_query(text)
-
-    def count_tokens(self, text):
-        with self._lock:
-            return self._embedder.count_tokens(text)
-
-    def __getattr__(self, name: str) -> Any:  # name, dim, max_tokens, ...
-        return getattr(self._embedder, name)
-
-
 @st.cache_resource(show_spinner="Loading the embedding model…", max_entries=2)
-def _embedder(model: str, backend: str, batch_size: int, _settings: Settings) -> LockedEmbedder:
+def _embedder(model: str, backend: str, batch_size: int, _settings: Settings) -> Any:
+    # One loaded model for every session: the embedder takes turns between threads itself (index/embed.py).
     from index.embed import make_embedder
 
-    return LockedEmbedder(make_embedder(_settings))
+    return make_embedder(_settings)
 
 
 @st.cache_resource(show_spinner="Opening the index…", max_entries=4)
