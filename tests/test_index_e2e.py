@@ -103,8 +103,11 @@ def test_index_holds_the_real_model_and_chunks_fit_its_window(searcher):
     assert (status["model"], status["dim"], status["vector_index"]) == ("all-MiniLM-L6-v2", 384, "flat")
     embedder = searcher.embedder
     assert max(embedder.count_tokens(c.embedding_text()) for c in searcher.iter_chunks()) <= 256
-    hit = searcher.search("Hezbollah fire onto Tel Aviv if Beirut is struck", k=1, mode="bm25")[0]
+    hit = searcher.search("Hezbollah fire onto Tel Aviv if Beirut is struck", k=1, mode="hybrid")[0]
     assert hit.dense_score is not None and 0.2 < hit.dense_score <= 1.0
+    # bm25 never embeds the query, so its hits carry no cosine (the CLI's bm25 search loads no model).
+    lexical = searcher.search("Hezbollah fire onto Tel Aviv if Beirut is struck", k=1, mode="bm25")[0]
+    assert lexical.dense_score is None and lexical.lexical_score and lexical.lexical_score > 0
 
 
 def evaluate(searcher, mode: str, questions: list[dict]) -> dict[str, float]:

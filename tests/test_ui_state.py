@@ -93,5 +93,6 @@ def test_a_failed_build_reports_one_line(tmp_path):
 
     job = BuildJobs().start(_settings(tmp_path), full=False, build=build)
     assert job.wait(10)
-    assert job.error == "another build holds the index lock"
+    # The same one line a terminal shows (ArchiveError.one_line): the reason's lines joined, nothing dropped.
+    assert job.error == "another build holds the index lock second line"
     assert not job.running
