@@ -338,3 +338,66 @@ def make_embedder(settings) -> Embedder:
         backend=settings.embedding_backend,
         cache_dir=settings.model_cache_dir,
     )
+
+
+class BackgroundEmbedder:
+    """An embedder whose model starts loading in a thread at once; only the first call that needs it waits.
+
+    The app creates one per server process: its page (question box, sidebar, BM25 search) renders while the
+    model loads, instead of after the 5 s it takes. `name` and `dim` come from the model's files (what
+    `Searcher.open` checks against the manifest), so opening an index never waits either. A failed load is
+    raised to the caller that needed the model, and the next call tries again.
+    """
+
+    def __init__(self, settings, factory: Callable[[], Embedder] | None = None) -> None:
+        self.name, dim = model_description(settings)
+        self.dim = dim or 0
+        self._factory = factory or (lambda: make_embedder(settings))
+        self._lock = threading.Lock()
+        self._loaded: Embedder | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self._error = None
+        self._thread = threading.Thread(target=self._load, name="archive-qa-model-load", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            self._loaded = self._factory()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller that needs the model
+            self._error = error
+
+    @property
+    def ready(self) -> bool:
+        return self._loaded is not None
+
+    def get(self) -> Embedder:
+        """The loaded embedder, waiting for the load if it is still running."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        with self._lock:
+            if self._loaded is not None:
+                return self._loaded
+            error = self._error or RuntimeError("the embedding model did not load")
+            if self._thread is thread:
+                self._start()  # the next caller tries again (a model folder fixed meanwhile)
+        raise error
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self.get().embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.get().embed_query(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self.get().count_tokens(text)
+
+    def __getattr__(self, name: str) -> Any:  # max_tokens, backend, ...: what the loaded model has
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)

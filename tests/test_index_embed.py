@@ -207,3 +207,42 @@ def test_synthetic_archive_writes_files_with_a_date_line(tmp_path):
 
     assert all(parse_date_line(f.read_text(encoding="utf-8").split("\n\n")[1]) for f in files)
     assert os.path.getsize(files[0]) > 2000
+
+
+def test_background_embedder_names_the_model_at_once_and_waits_only_when_a_vector_is_needed():
+    import threading
+
+    from core.errors import ModelUnavailable
+    from index.embed import BackgroundEmbedder, HashingEmbedder
+
+    release = threading.Event()
+    loads: list[int] = []
+
+    def slow_load():
+        loads.append(1)
+        assert release.wait(10)
+        return HashingEmbedder()
+
+    settings = Settings(embedding_backend="hashing")
+    embedder = BackgroundEmbedder(settings, factory=slow_load)
+    # Known before the model is loaded: what Searcher.open checks against the manifest.
+    assert (embedder.name, embedder.dim) == (HashingEmbedder().name, HashingEmbedder().dim)
+    assert not embedder.ready
+    release.set()
+    vector = embedder.embed_query("Harbour reopens")
+    assert embedder.ready and loads == [1]
+    assert np.allclose(vector, HashingEmbedder().embed_query("Harbour reopens"))
+
+    attempts: list[int] = []
+
+    def failing_then_working():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ModelUnavailable("embedding model folder not found: /nowhere")
+        return HashingEmbedder()
+
+    flaky = BackgroundEmbedder(settings, factory=failing_then_working)
+    with pytest.raises(ModelUnavailable, match="/nowhere"):
+        flaky.embed_query("x")
+    assert flaky.embed_documents(["x"]).shape == (1, HashingEmbedder().dim)  # the next call loads again
+    assert attempts == [1, 1]

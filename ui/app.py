@@ -16,6 +16,7 @@ st.set_page_config(page_title="Archive QA", page_icon="🗞️", layout="wide")
 st.html(CSS)
 
 settings = resources.current_settings()
+resources.start_loading_model(settings)  # in a thread: the page below renders without waiting for it
 health = resources.index_health(settings)
 job = resources.build_jobs().get(str(settings.resolved_index_dir()))
 link = links.read_link_once(st.session_state, st.query_params)  # ?q=...&k=...&mode=... of a shared answer

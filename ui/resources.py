@@ -44,12 +44,21 @@ def index_stamp(index_dir: Path) -> str:
         return f"{build_dir}@unreadable"
 
 
-@st.cache_resource(show_spinner="Loading the embedding model…", max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _embedder(model: str, backend: str, batch_size: int, _settings: Settings) -> Any:
-    # One loaded model for every session: the embedder takes turns between threads itself (index/embed.py).
-    from index.embed import make_embedder
+    """One model for every session of this server process, loading in the background from the first page on.
 
-    return make_embedder(_settings)
+    The page does not wait for it: only the first search that needs a vector does. The embedder takes turns
+    between threads itself (index/embed.py).
+    """
+    from index.embed import BackgroundEmbedder
+
+    return BackgroundEmbedder(_settings)
+
+
+def start_loading_model(settings: Settings) -> None:
+    """Start loading the embedding model now (cheap after the first call of the process)."""
+    _embedder(settings.embedding_model, settings.embedding_backend, settings.embed_batch_size, settings)
 
 
 @st.cache_resource(show_spinner="Opening the index…", max_entries=4)
