@@ -252,17 +252,23 @@ def _embed_in_batches(results: Iterable[FileResult], job: EngineJob, embed: _Laz
         waiting.append(result)
         texts += sum(len(item.chunks) for item in result.articles if item.key not in job.reuse)
         if texts >= job.embed_batch:
-            yield from _with_vectors(waiting, job.reuse, embed)
+            yield from attach_vectors(waiting, job.reuse, embed.get)
             waiting, texts = [], 0
-    yield from _with_vectors(waiting, job.reuse, embed)
+    yield from attach_vectors(waiting, job.reuse, embed.get)
 
 
-def _with_vectors(results: list[FileResult], reuse: frozenset[str], embed: _LazyEmbedder) -> list[FileResult]:
+def attach_vectors(results: list[FileResult], reuse: frozenset[str],
+                   embedder: Callable[[], Embedder]) -> list[FileResult]:
+    """The results with vectors for their new articles' chunks, in one embedding call (both engines use it).
+
+    Articles whose content key is in `reuse` keep their stored vectors; when none is new, `embedder` is not
+    even called, so an unchanged archive never loads the model.
+    """
     todo = [item for result in results for item in result.articles if item.key not in reuse and item.chunks]
     if not todo:
         return results
     texts = [chunk.embedding_text() for item in todo for chunk in item.chunks]
-    matrix = np.asarray(embed.get().embed_documents(texts), dtype=np.float32)
+    matrix = np.asarray(embedder().embed_documents(texts), dtype=np.float32)
     vectors: dict[int, np.ndarray] = {}
     position = 0
     for item in todo:

@@ -20,7 +20,7 @@ import os
 import pickle
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from index.engine import (
     EngineJob,
     FileResult,
     FileTask,
+    attach_vectors,
     read_file,
 )
 
@@ -181,23 +182,7 @@ class _EmbedActor:
         else:  # chunks counted with the embedder's own tokenizer: read here, beside it
             count = self.embedder().count_tokens
             results = [read_file(task, self.spec, count) for task in _tasks_of(batch)]
-        return _pack(batch["order"], self._with_vectors(results))
-
-    def _with_vectors(self, results: list[FileResult]) -> list[FileResult]:
-        todo = [item for result in results for item in result.articles if item.key not in self.reuse and item.chunks]
-        if not todo:
-            return results  # nothing new: the model is not even loaded
-        texts = [chunk.embedding_text() for item in todo for chunk in item.chunks]
-        matrix = np.asarray(self.embedder().embed_documents(texts), dtype=np.float32)
-        vectors: dict[int, np.ndarray] = {}
-        position = 0
-        for item in todo:
-            vectors[id(item)] = matrix[position : position + len(item.chunks)]
-            position += len(item.chunks)
-        return [
-            replace(result, articles=tuple(replace(item, vectors=vectors.get(id(item))) for item in result.articles))
-            for result in results
-        ]
+        return _pack(batch["order"], attach_vectors(results, self.reuse, self.embedder))
 
 
 # ---------------------------------------------------------------- the engine
