@@ -45,8 +45,8 @@ def add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-k", type=passage_count, default=None, help="number of passages (default 5)")
     parser.add_argument("--mode", choices=["dense", "bm25", "hybrid"], help="ranking (default hybrid)")
     parser.add_argument("--source", metavar="GLOB", help="only sources matching this glob, e.g. '00[12]_*'")
-    parser.add_argument("--since", metavar="DATE", help="only articles dated on or after YYYY-MM-DD")
-    parser.add_argument("--until", metavar="DATE", help="only articles dated on or before YYYY-MM-DD")
+    parser.add_argument("--since", metavar="DATE", help="only articles dated on or after DATE (YYYY[-MM[-DD]])")
+    parser.add_argument("--until", metavar="DATE", help="only articles dated on or before DATE (YYYY[-MM[-DD]])")
 
 
 def settings_from(args: argparse.Namespace, **extra: Any):
