@@ -163,3 +163,14 @@ def test_an_analyst_asks_opens_a_citation_and_sees_the_abstention(served, page):
     declined = page.locator(".st-key-abstention").get_by_text("No answer in the archive")
     declined.wait_for(timeout=60_000)
     page.wait_for_function("() => document.querySelectorAll('.aq-answer').length === 0", timeout=30_000)
+
+
+def test_the_answering_phrase_is_highlighted_in_the_answer(served, page):
+    # The same question as test_qa_slow's JSON check: the name asked for is marked inside the quoted sentence.
+    _ask(page, "Who heads the Syrian Observatory for Human Rights?")
+    answer = page.locator(".aq-answer")
+    answer.wait_for(timeout=60_000)
+    phrase = answer.locator("mark.aq-answer-span").first
+    phrase.wait_for(state="visible", timeout=60_000)
+    assert _normalised(phrase.inner_text()) == "Rami Abdul Rahman"
+    assert "Rami Abdul Rahman" in _normalised(answer.inner_text())
