@@ -85,9 +85,10 @@ class Settings(BaseSettings):
     )
     embedding_backend: Literal["torch", "onnx", "onnx-int8", "hashing"] = Field(
         default="onnx",
-        description="'onnx' (default: torch's vectors, about 2x faster) and 'onnx-int8' (faster still, other "
-        "vectors, costs answer accuracy: docs/BENCHMARKS.md) run ONNX Runtime graphs exported locally once "
-        "into model_cache_dir; 'torch' runs the PyTorch weights; 'hashing' is a model-free stand-in for tests.",
+        description="'onnx' (default: torch's vectors; as fast as torch on the 2-core benchmark machine, up to "
+        "1.9x on others) and 'onnx-int8' (1.4x, other vectors: docs/BENCHMARKS.md) run ONNX Runtime graphs "
+        "exported locally once into model_cache_dir; 'torch' runs the PyTorch weights; 'hashing' is a model-free "
+        "stand-in for tests.",
     )
     model_cache_dir: Path = Field(
         default_factory=lambda: data_home() / "model-cache", description="ONNX exports of the embedding model."
