@@ -24,12 +24,14 @@ Everything in a job and a result is plain data (str, int, tuples, numpy arrays, 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from multiprocessing import get_context
@@ -196,8 +198,8 @@ class LocalEngine:
         """Batches of files through the pool, at most 2 per worker in flight (memory stays bounded)."""
         batches = [job.files[i : i + self.files_per_task] for i in range(0, len(job.files), self.files_per_task)]
         # fork, not spawn/forkserver: those re-import the caller's __main__ (a script without a main guard
-        # would run again). The workers start at the first submits, before this process loads any model.
-        with ProcessPoolExecutor(self.workers, mp_context=get_context("fork"), initializer=_worker_start) as pool:
+        # would run again).
+        with forked_pool(self.workers) as pool:
             pending: list[Future[list[FileResult]]] = []
             queue = iter(batches)
             for batch in queue:
@@ -210,6 +212,25 @@ class LocalEngine:
                 if following is not None:
                     pending.append(pool.submit(_read_batch, following, job.chunking))
                 yield from done
+
+
+@contextmanager
+def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A fork-started process pool whose workers never free what they inherited from this process.
+
+    A long-lived process (the app, `watch`, `eval`) may hold a loaded model, or garbage left by one, when it
+    builds. A forked worker whose garbage collector frees an inherited ONNX Runtime session waits forever on
+    threads that do not exist in the child (seen: a build hung in both workers). So garbage is collected here
+    first, and what is left is frozen while the workers fork: their collector never looks at it.
+    """
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_worker_start) as pool:
+        gc.collect()
+        gc.freeze()
+        try:
+            pool.submit(int).result()  # a fork pool starts all of its workers at the first submit
+        finally:
+            gc.unfreeze()  # in this process only; the workers keep their inherited objects frozen
+        yield pool
 
 
 def _worker_start() -> None:

@@ -517,3 +517,42 @@ def test_cli_search_without_index_is_one_line(tmp_path, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert status == 1 and captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1 and "archive-qa build" in captured.err
+
+
+class _FreedWhere:
+    """Writes the pid of the process whose garbage collector frees it."""
+
+    def __init__(self, marks: Path) -> None:
+        self.marks = marks
+        self.cycle = self  # only the cyclic collector can free it
+
+    def __del__(self) -> None:
+        with open(self.marks, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+
+
+def _collect_in_worker() -> int:
+    import gc
+
+    gc.collect()
+    return os.getpid()
+
+
+def test_build_workers_never_free_what_they_inherited(tmp_path):
+    # A loaded model's garbage (an ONNX Runtime session) freed in a forked worker hung a build forever; the
+    # pool collects in this process first and freezes the rest, so no worker's collector frees inherited objects.
+    import gc
+
+    from index.engine import forked_pool
+
+    marks = tmp_path / "freed-by.txt"
+    gc.disable()
+    try:
+        _FreedWhere(marks)  # garbage from now on: a reference cycle, left for the collector
+        with forked_pool(2) as pool:
+            workers = {pool.submit(_collect_in_worker).result() for _ in range(6)}
+    finally:
+        gc.enable()
+    gc.collect()
+    freed_by = {int(pid) for pid in marks.read_text(encoding="utf-8").split()} if marks.exists() else set()
+    assert os.getpid() not in workers and freed_by == {os.getpid()}
