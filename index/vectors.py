@@ -132,6 +132,21 @@ class VectorStore:
             skip = max(start - segment.first, 0)
             yield np.arange(segment.first + skip, segment.first + segment.count), self._map(segment)[skip:]
 
+    def iter_blocks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(slots, float16 rows) of every segment in blocks of `size` rows, read from the files, not mapped.
+
+        For one pass over every vector (training and filling the IVF index): pages of a mapping would stay in
+        this process's resident memory until the end of the pass, the whole vector file at a million chunks.
+        """
+        for segment in self.segments:
+            if not segment.count:
+                continue
+            with open(self.data_dir / segment.file, "rb") as handle:
+                for start in range(0, segment.count, size):
+                    count = min(size, segment.count - start)
+                    rows = np.fromfile(handle, dtype=np.float16, count=count * self.dim).reshape(count, self.dim)
+                    yield np.arange(segment.first + start, segment.first + start + count), rows
+
     # ------------------------------------------------------------ searching
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -231,17 +246,15 @@ def train_ivf(store: VectorStore, path: Path, *, nlist: int | None = None, sampl
 def _shown_blocks(store: VectorStore, picks: np.ndarray | None, size: int = 65536):
     """(slots, float32 rows) of shown vectors in blocks; with `picks`, only those positions (training)."""
     offset = 0
-    for slots, rows in store.iter_rows():
-        for start in range(0, len(slots), size):
-            block_slots = slots[start : start + size]
-            mask = _shown(block_slots, store.hidden)
-            positions = np.flatnonzero(mask)
-            if picks is not None:
-                chosen = picks[(picks >= offset) & (picks < offset + len(positions))] - offset
-                offset += len(positions)
-                yield np.asarray(rows[start + positions[chosen]], dtype=np.float32)
-            else:
-                yield block_slots[mask], np.asarray(rows[start : start + size][mask], dtype=np.float32)
+    for block_slots, rows in store.iter_blocks(size):
+        mask = _shown(block_slots, store.hidden)
+        positions = np.flatnonzero(mask)
+        if picks is not None:
+            chosen = picks[(picks >= offset) & (picks < offset + len(positions))] - offset
+            offset += len(positions)
+            yield np.asarray(rows[positions[chosen]], dtype=np.float32)
+        else:
+            yield block_slots[mask], np.asarray(rows[mask], dtype=np.float32)
 
 
 def _shown(slots: np.ndarray, hidden: np.ndarray) -> np.ndarray:

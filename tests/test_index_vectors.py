@@ -109,3 +109,13 @@ def test_small_counts(tmp_path):
     writer.add(unit_rows(3, 8))
     store = VectorStore(tmp_path, [writer.close()], 8, np.zeros(0, np.int64))
     assert len(store.search(np.ones(8, dtype=np.float32), 5)[1]) == 3
+
+
+def test_blocks_read_from_the_files_are_the_stored_rows_in_slot_order(tmp_path, data):
+    store = make_store(tmp_path, data)  # segments of 2000 and 1000 rows
+    blocks = list(store.iter_blocks(768))
+    assert [len(slots) for slots, _ in blocks] == [768, 768, 464, 768, 232]
+    slots = np.concatenate([slots for slots, _ in blocks])
+    rows = np.concatenate([rows for _, rows in blocks])
+    assert np.array_equal(slots, np.arange(len(data)))
+    assert np.array_equal(rows, data.astype(np.float16))
