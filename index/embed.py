@@ -376,6 +376,9 @@ class BackgroundEmbedder:
 
     def get(self) -> Embedder:
         """The loaded embedder, waiting for the load if it is still running."""
+        loaded = self._loaded
+        if loaded is not None:  # every call after the load: no lock, no join
+            return loaded
         with self._lock:
             thread = self._thread
         if thread is not None:
