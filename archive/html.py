@@ -117,6 +117,18 @@ def _raw_line_containing(raw: str, text: str) -> int | None:
     return None
 
 
+def visible_characters(raw: str) -> list[tuple[str, int]]:
+    """The page's visible text, one (character, raw line) pair a character, whitespace left out.
+
+    What a citation of an HTML page is checked and narrowed against: its raw lines hold tags and entities
+    between the words (a minified page holds the whole article on one line).
+    """
+    nodes = _TextNodes()
+    nodes.feed(raw)
+    nodes.close()
+    return list(zip(nodes.chars, nodes.lines, strict=True))
+
+
 def lines_from_html(raw: str) -> HtmlDocument:
     """The article of an HTML page as source lines (title first), with its metadata as hints."""
     # The stub's return type also admits a dict, which only as_dict=True produces.

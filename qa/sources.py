@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from archive.html import visible_characters
 from core.files import LineLocator, UnsafePath, read_lines, safe_source_path
 from core.text import key_text
+
+HTML_SUFFIXES = {".html", ".htm"}
 
 
 class RawFiles:
@@ -17,6 +20,7 @@ class RawFiles:
     def __init__(self, archive_dir: Path | str):
         self.root = Path(archive_dir).resolve()
         self._lines: dict[str, list[str] | None] = {}
+        self._pages: dict[str, list[tuple[str, int]] | None] = {}
 
     def path_of(self, source: str) -> Path | None:
         """The file of `source` inside the archive, or None when it is missing or would leave the archive."""
@@ -38,6 +42,19 @@ class RawFiles:
         lines = read_lines(path)
         return lines if isinstance(lines, list) else None
 
+    def _visible(self, source: str) -> list[tuple[str, int]] | None:
+        """(character, line) of an HTML page's visible text; None for other files."""
+        if Path(source).suffix.lower() not in HTML_SUFFIXES:
+            return None
+        if source not in self._pages:
+            lines = self.lines(source)
+            self._pages[source] = visible_characters("\n".join(lines)) if lines is not None else None
+        return self._pages[source]
+
+    def _visible_in(self, source: str, start_line: int, end_line: int) -> list[tuple[str, int]] | None:
+        visible = self._visible(source)
+        return None if visible is None else [(c, line) for c, line in visible if start_line <= line <= end_line]
+
     def text_of(self, source: str, start_line: int, end_line: int) -> str | None:
         lines = self.lines(source)
         if lines is None or start_line < 1 or end_line < start_line:
@@ -49,11 +66,17 @@ class RawFiles:
         lines = self.lines(source)
         if lines is None:
             return start_line, end_line
-        found = LineLocator.from_lines(lines, start_line, end_line).locate(sentence)
+        visible = self._visible_in(source, start_line, end_line)
+        # An HTML page is searched in its visible text: tags and entities sit between the words of its lines.
+        locator = LineLocator(visible) if visible else LineLocator.from_lines(lines, start_line, end_line)
+        found = locator.locate(sentence)
         return found if found is not None else (start_line, end_line)
 
     def holds(self, source: str, start_line: int, end_line: int, quote: str) -> bool:
         """Whether the raw lines of the span contain the quote (letters and digits compared, case folded)."""
         text = self.text_of(source, start_line, end_line)
         wanted = key_text(quote)
-        return text is not None and bool(wanted) and wanted in key_text(text)
+        if text is None or not wanted:
+            return False
+        visible = self._visible_in(source, start_line, end_line)  # an HTML page: its visible text
+        return wanted in key_text("".join(c for c, _ in visible) if visible else text)

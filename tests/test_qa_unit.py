@@ -194,6 +194,20 @@ def test_narrowing_finds_the_lines_of_a_sentence_that_wraps(archive):
     assert not raw.holds("a.txt", 8, 8, sentence)
 
 
+def test_an_html_citation_is_checked_and_narrowed_in_the_visible_text(tmp_path):
+    # A minified page: tags and entities between the words, several paragraphs on one line.
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Salon</title></head>\n<body><nav>Home</nav>\n"
+        "<div><p>Aisha&#x27;s <b>Salon</b> and Spa was founded 30 years ago.</p><p>It has 25 locations.</p></div>\n"
+        "<p>Comments are closed.</p>\n</body></html>\n", encoding="utf-8")
+    raw = RawFiles(tmp_path)
+    founded = "Aisha's Salon and Spa was founded 30 years ago."
+    assert raw.holds("page.html", 3, 3, founded)
+    assert not raw.holds("page.html", 4, 5, founded)
+    assert raw.narrow("page.html", 2, 5, "It has 25 locations.") == (3, 3)
+    assert raw.narrow("page.html", 2, 5, "Comments are closed.") == (4, 4)
+
+
 def test_files_outside_the_archive_are_never_read(archive, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret line\n")
