@@ -5,13 +5,20 @@ Files are read by core.files (the archive scan's own decoding, inside the archiv
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
+
+import numpy as np
 
 from archive.html import visible_characters
 from core.files import LineLocator, UnsafePath, read_lines, safe_source_path
 from core.text import key_text
 
 HTML_SUFFIXES = {".html", ".htm"}
+PARSED_PAGES = 64  # HTML pages whose visible text is kept per process (5 bytes a visible character)
+_PARSED: OrderedDict[tuple[str, int, int], tuple[str, np.ndarray]] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
 
 
 class RawFiles:
@@ -20,7 +27,7 @@ class RawFiles:
     def __init__(self, archive_dir: Path | str):
         self.root = Path(archive_dir).resolve()
         self._lines: dict[str, list[str] | None] = {}
-        self._pages: dict[str, list[tuple[str, int]] | None] = {}
+        self._pages: dict[str, tuple[str, np.ndarray] | None] = {}
 
     def path_of(self, source: str) -> Path | None:
         """The file of `source` inside the archive, or None when it is missing or would leave the archive."""
@@ -42,18 +49,43 @@ class RawFiles:
         lines = read_lines(path)
         return lines if isinstance(lines, list) else None
 
-    def _visible(self, source: str) -> list[tuple[str, int]] | None:
-        """(character, line) of an HTML page's visible text; None for other files."""
+    def _visible(self, source: str) -> tuple[str, np.ndarray] | None:
+        """An HTML page's visible text and the raw line of each character; None for other files."""
         if Path(source).suffix.lower() not in HTML_SUFFIXES:
             return None
         if source not in self._pages:
-            lines = self.lines(source)
-            self._pages[source] = visible_characters("\n".join(lines)) if lines is not None else None
+            self._pages[source] = self._parse(source)
         return self._pages[source]
+
+    def _parse(self, source: str) -> tuple[str, np.ndarray] | None:
+        path, lines = self.path_of(source), self.lines(source)
+        if path is None or lines is None:
+            return None
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        # Every answer makes its own RawFiles; the parsed page is kept per process until the file changes.
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        with _PARSED_LOCK:
+            if key in _PARSED:
+                _PARSED.move_to_end(key)
+                return _PARSED[key]
+        pairs = visible_characters("\n".join(lines))
+        parsed = ("".join(c for c, _ in pairs), np.fromiter((line for _, line in pairs), np.int32, len(pairs)))
+        with _PARSED_LOCK:
+            _PARSED[key] = parsed
+            while len(_PARSED) > PARSED_PAGES:
+                _PARSED.popitem(last=False)
+        return parsed
 
     def _visible_in(self, source: str, start_line: int, end_line: int) -> list[tuple[str, int]] | None:
         visible = self._visible(source)
-        return None if visible is None else [(c, line) for c, line in visible if start_line <= line <= end_line]
+        if visible is None:
+            return None
+        text, lines = visible
+        inside = np.flatnonzero((lines >= start_line) & (lines <= end_line))
+        return [(text[i], int(lines[i])) for i in inside]
 
     def text_of(self, source: str, start_line: int, end_line: int) -> str | None:
         lines = self.lines(source)
