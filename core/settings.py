@@ -104,7 +104,8 @@ class Settings(BaseSettings):
 
     # Vector index
     approximate_above: int = Field(
-        default=200_000, description="Chunk count above which a compressed IVF-SQ8 index replaces exact search."
+        default=200_000, description="Chunk count above which search is approximate: a compressed IVF-SQ8 index "
+        "replaces exact vector search and BM25 leaves out the most common query words (bm25_common_share)."
     )
     ivf_nprobe: int = Field(default=32, ge=1, description="IVF lists probed per query (recall: docs/BENCHMARKS.md).")
     hnsw_m: int = Field(default=32, description="Unused since the IVF index replaced HNSW; accepted for old files.")
@@ -119,6 +120,11 @@ class Settings(BaseSettings):
         default=0.5, description="Weight of the dense ranking in hybrid fusion (docs/EVALUATION.md)."
     )
     bm25_weight: float = Field(default=1.0, description="Weight of the BM25 ranking in hybrid fusion.")
+    bm25_common_share: float = Field(
+        default=0.005, gt=0.0, le=1.0,
+        description="Above approximate_above chunks, BM25 leaves out query words held by more than this share of "
+        "the chunks (unless the rarer words hold under 20 rows); 1.0 ranks by every word (docs/BENCHMARKS.md).",
+    )
     top_k: int = Field(default=5, description="Passages returned by search and read by ask.")
     near_duplicate_threshold: float = Field(
         default=0.7, description="MinHash Jaccard above which articles are near-duplicates."

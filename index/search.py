@@ -32,7 +32,7 @@ from core.errors import IndexMismatch, IndexMissing, InvalidQuery
 from index import manifest as manifests
 from index import publish, tables
 from index.embed import Embedder, make_embedder, model_description
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, common_above_for
 from index.records import Chunk, Hit, SearchFilters
 from index.vectors import VectorStore
 
@@ -106,7 +106,10 @@ class Searcher:
         self.vectors = VectorStore(index_dir / publish.DATA, manifests.segments_of(manifest),
                                    int(manifest["model"]["dim"] or 0), hidden, manifest.get("vector_index"),
                                    nprobe=settings.ivf_nprobe)
-        self.lexical = LexicalIndex(connection, int(self.counts["slots"]), hidden, self._db_lock)
+        common_above = common_above_for(int(self.counts["chunks"]), settings.approximate_above,
+                                        settings.bm25_common_share)
+        self.lexical = LexicalIndex(connection, int(self.counts["slots"]), hidden, self._db_lock,
+                                    common_above=common_above)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self._articles: OrderedDict[int, Article] = OrderedDict()

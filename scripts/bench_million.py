@@ -126,6 +126,35 @@ def serve(archive: Path, index_dir: Path, queries: list[str]) -> dict:
     return result
 
 
+def against_full_bm25(settings, queries: list[str], shares: list[float], k: int = 10) -> dict:
+    """BM25 and hybrid search with common query words left out (`bm25_common_share`), side by side with the
+    ranking by every query word (share 1.0): latency, and overlap of the top k (the share of the full ranking's
+    top k that the pruned ranking also returns)."""
+    from bench_ours import percentile
+
+    from index.search import Searcher
+
+    result: dict = {}
+    full: dict[str, list[list]] = {}
+    for share in [1.0, *shares]:
+        searcher = Searcher.open(settings.model_copy(update={"bm25_common_share": share}))
+        for mode in ("bm25", "hybrid"):
+            for query in queries[:20]:
+                searcher.search(query, k=k, mode=mode)
+            values, ranked = [], []
+            for query in queries:
+                started = time.perf_counter()
+                ranked.append([hit.chunk.id for hit in searcher.search(query, k=k, mode=mode)])
+                values.append((time.perf_counter() - started) * 1000)
+            full.setdefault(mode, ranked)
+            pairs = zip(ranked, full[mode], strict=True)
+            overlaps = [len(set(mine) & set(best)) / len(best) for mine, best in pairs if best]
+            result[f"share_{share}_{mode}_ms_p50"] = percentile(values, 0.5)
+            result[f"share_{share}_{mode}_ms_p95"] = percentile(values, 0.95)
+            result[f"share_{share}_{mode}_overlap_at_{k}"] = float(np.mean(overlaps)) if overlaps else None
+    return result
+
+
 def folder_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
 
@@ -139,6 +168,9 @@ def main() -> int:
     parser.add_argument("--archive", type=Path, default=None, help="reuse an archive written earlier")
     parser.add_argument("--phase", choices=["all", "build", "serve"], default="all")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--common-shares", default="",
+                        help="also compare BM25 with these bm25_common_share values (e.g. 0.005,0.01,0.02) "
+                        "against BM25 over every query word: latency and top-10 overlap")
     args = parser.parse_args()
     from bench import make_queries
     from bench_archive import DEFAULT_PAGES, paragraph_pool, write_archive
@@ -157,6 +189,12 @@ def main() -> int:
     if args.phase in ("all", "serve"):
         queries = make_queries(args.queries, args.articles, pool, 0)
         result.update(serve(archive, index_dir, queries))
+        if args.common_shares:
+            from core.settings import Settings
+
+            settings = Settings(embedding_backend="hashing", archive_dir=archive, index_dir=index_dir)
+            shares = [float(share) for share in args.common_shares.split(",")]
+            result.update(against_full_bm25(settings, queries, shares))
     raw = folder_bytes(archive) * args.copies  # what the index holds: each copy of the archive
     result.update(index_bytes=folder_bytes(index_dir), raw_text_bytes=raw)
     result["index_size_vs_text"] = result["index_bytes"] / raw

@@ -288,3 +288,39 @@ def test_near_duplicates_are_found_incrementally_and_forgotten_when_removed(tmp_
     build_index(settings, progress=False)
     searcher = Searcher.open(settings)
     assert searcher.duplicate_groups() == [] and searcher.also_in("copy.txt#0") == ()
+
+
+# ---------------------------------------------------------------- BM25 on a large index
+
+
+def test_above_the_size_threshold_bm25_ranks_by_the_selective_query_words_only(searcher, hashing_settings,
+                                                                                monkeypatch):
+    holders: dict[str, set] = {}
+    for chunk in searcher.iter_chunks():
+        for token in set(lexical_tokens(chunk.embedding_text())):
+            holders.setdefault(token, set()).add(chunk.id)
+    query = "Hezbollah drone experts in Syria"
+    tokens = list(dict.fromkeys(lexical_tokens(query)))
+    # The document counts come from the index itself and agree with the chunks' own tokens.
+    assert searcher.lexical.document_counts(tokens) == {t: len(holders.get(t, ())) for t in tokens}
+    # At or below approximate_above every query word ranks, whatever the share.
+    assert searcher.lexical.ranking_tokens(query) == tokens
+
+    pruned = Searcher.open(hashing_settings.model_copy(update={"approximate_above": 0, "bm25_common_share": 0.3}))
+    common_above = int(0.3 * searcher.chunk_count)
+    common = {t for t in tokens if len(holders.get(t, ())) > common_above}
+    assert common and common < set(tokens), "the query mixes common and selective words"
+    # A misspelt word holds no rows: the common words still rank, so the query finds something.
+    typo = pruned.lexical.ranking_tokens("Syria Qzxvwq")
+    assert "syria" in typo and pruned.search("Syria Qzxvwq", k=3, mode="bm25")
+    monkeypatch.setattr("index.lexical.MIN_CANDIDATES", 1)
+    kept = pruned.lexical.ranking_tokens(query)
+    assert set(kept) == set(tokens) - common
+    # Ranked by the kept words alone: the same chunks as a query of those words on the exact index.
+    hits = pruned.search(query, k=5, mode="bm25")
+    alone = searcher.search(" ".join(kept), k=5, mode="bm25")
+    assert [h.chunk.id for h in hits] and [h.chunk.id for h in hits] == [h.chunk.id for h in alone]
+    only_common = {cid for t in common for cid in holders[t]} - {cid for t in kept for cid in holders.get(t, ())}
+    assert only_common and not only_common & {h.chunk.id for h in pruned.search(query, k=50, mode="bm25")}
+    # A query of common words only keeps its rarest word.
+    assert len(pruned.lexical.ranking_tokens("Syria")) == 1
