@@ -34,6 +34,17 @@ def _build_lock(index: Path):
     return build_lock(index, timeout=0)
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C reaches the watcher as it does in a terminal: a process that inherits SIGINT ignored (as a
+    background job does, or a child of a test run in which some library ignored it) keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _watch(*args: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "archive_qa.cli", "watch", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_as_from_a_terminal)
+
+
 def _reader(stream, lines: queue.Queue) -> None:
     for line in iter(stream.readline, ""):
         lines.put(line)
@@ -58,11 +69,8 @@ def watched(tmp_path):
     for source in sorted(BUNDLED_ARCHIVE.glob("00[01]_*.txt")):
         shutil.copy(source, archive / source.name)
     env = dict(os.environ, ARCHIVE_QA_EMBEDDING_BACKEND="hashing")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "archive_qa.cli", "watch", "--archive", str(archive), "--index", str(index),
-         "--debounce", "0.3", "--settle", "1.5", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
+    process = _watch("--archive", str(archive), "--index", str(index), "--debounce", "0.3", "--settle", "1.5",
+                     "--json", env=env)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
     try:
@@ -110,15 +118,13 @@ def test_ctrl_c_during_the_first_build_leaves_no_lock(tmp_path):
     archive, index = tmp_path / "archive", tmp_path / "index"
     shutil.copytree(BUNDLED_ARCHIVE, archive)
     env = dict(os.environ, ARCHIVE_QA_EMBEDDING_BACKEND="hashing")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "archive_qa.cli", "watch", "--archive", str(archive), "--index", str(index)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
+    process = _watch("--archive", str(archive), "--index", str(index), env=env)
     deadline = time.monotonic() + 60
     while not (index / "build.lock").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) in (0, 130)
+    process.communicate(timeout=30)  # read its output meanwhile: a full pipe would block it
+    assert process.returncode in (0, 130)
     with _build_lock(index):
         pass
 
