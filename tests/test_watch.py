@@ -35,8 +35,9 @@ def _build_lock(index: Path):
 
 
 def _as_from_a_terminal() -> None:
-    """Ctrl-C reaches the watcher as it does in a terminal: a process that inherits SIGINT ignored (as a
-    background job does, or a child of a test run in which some library ignored it) keeps ignoring it."""
+    """Ctrl-C reaches the watcher as it does in a terminal. A test run started in the background (`... &`
+    from a script, as CI may start it) inherits SIGINT ignored, passes that on, and a watcher that inherits
+    it ignores Ctrl-C, as background jobs should."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
