@@ -5,11 +5,11 @@ in a contentless FTS5 table whose rowid is the chunk id; FTS5 splits them back o
 skeleton tokens is a token character) and ranks with its built-in bm25() (k1 = 1.2, b = 0.75). An update
 adds and deletes postings in place, so it costs what changed. A query is the OR of its distinct tokens.
 
-FTS5's bm25() scores every row holding any query token, with no top-k pruning, so on a large index a query's
-cost is the length of its tokens' posting lists. On a large index (see `common_above_for`), tokens held by
-more than a share of the rows are left out of the ranking, once the rarer tokens kept hold `MIN_CANDIDATES`
-rows: they are the words whose BM25 weight is smallest and whose lists are longest. Agreement with the full ranking is
-measured in docs/BENCHMARKS.md; on an index at or below the size threshold the ranking is exact.
+FTS5's bm25() scores every row holding any query token, with no top-k pruning, so a query costs the length
+of its tokens' posting lists. On a large index (see `common_above_for`), tokens held by more than a share of
+the rows are left out of the ranking once the rarer tokens kept hold `MIN_CANDIDATES` rows: they are the words
+whose BM25 weight is smallest and whose lists are longest. Agreement with the full ranking is measured in
+docs/BENCHMARKS.md; on an index at or below the size threshold the ranking is exact.
 """
 
 from __future__ import annotations
