@@ -156,6 +156,105 @@ def _capitalised_runs(sentence: str) -> Iterable[str]:
             yield match.group()
 
 
+# What a number question asks for, beyond "a number": the amount of money asked by "how much did it cost",
+# the share asked by "what percentage", the count asked by "how many". Each prefers the entities (spaCy
+# labels) and written forms of its own kind; another number counts only partly (OTHER_NUMBER), and a numeral
+# inside a date ("March 31, 2021") or a list's own numbering ("3. How long ...") does not count at all.
+MONEY_WORDS = re.compile(
+    r"\b(?:cost|costs|pay|paid|pays|price|priced|prices|invest|invested|investing|investment|spend|spent|worth"
+    r"|raise|raised|donate|donated|contribut\w*|fund|funded|funding|earn|earns|earned|salary|salaries|fee|fees"
+    r"|fine|fined|bail|budget|money|revenue|profit|charge|charged|stole|steal|stolen|owe|owed|sell|sold|sale"
+    r"|bought|buy|afford|dollars?|euros?|pounds sterling)\b"
+)
+PERCENT_QUESTION = re.compile(r"\b(?:what|which)\b(?: \w+){0,4} (?:share|percentage|percent|proportion|rate)\b"
+                              r"|\bper ?cent\b")
+MONEY_FORM = re.compile(r"[$£€¥₹]\s?\d|\d\s*(?:million|billion|bn|m|k)?\s*(?:dollars|euros|pounds|yuan|yen|rupees"
+                        r"|francs|pesos|usd|eur|gbp)\b", re.IGNORECASE)
+PERCENT_FORM = re.compile(r"\d\s*(?:%|percent\b|per cent\b|percentage points?\b)", re.IGNORECASE)
+NUMBER_LABELS: dict[str, frozenset[str]] = {
+    "money": frozenset({"MONEY"}),
+    "percent": frozenset({"PERCENT"}),
+    "count": frozenset({"CARDINAL", "QUANTITY"}),
+    "age": frozenset({"CARDINAL", "DATE"}),
+    "": frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT"}),
+}
+# Labels whose numerals answer no count or amount: the 31 of "March 31, 2021", the 10 of "10:00 a.m.".
+DATE_LABELS = frozenset({"DATE", "TIME"})
+OTHER_NUMBER = 0.4  # a number of another kind than asked (a count where money was asked for)
+LIST_NUMBER = re.compile(r"^\s*\d{1,3}[.)]\s")
+
+
+def number_kind(question: str) -> str:
+    """Which number a number question asks for: money, percent, count, age, or "" (any number)."""
+    q = " ".join(_ALNUM_RUN.findall(fold(question)))
+    if PERCENT_QUESTION.search(q):
+        return "percent"
+    if re.search(r"\bhow old\b", q):
+        return "age"
+    if re.search(r"\bhow much\b", q) and MONEY_WORDS.search(q) or re.search(r"\bhow much money\b", q):
+        return "money"
+    if re.search(r"\bhow many\b|\bnumber of\b", q):
+        return "count"
+    return ""
+
+
+def _numerals(sentence: str) -> list[tuple[int, int]]:
+    """Offsets of the digit numerals of a sentence, a list's leading "3." excluded."""
+    skip = LIST_NUMBER.match(sentence)
+    return [(m.start(), m.end()) for m in re.finditer(r"(?<![\w.])[$£€¥₹]?\d(?:[\d,]*\d)?(?:\.\d+)?%?", sentence)
+            if not (skip and m.start() < skip.end())]
+
+
+def number_phrase(question: str, sentence: str, found) -> tuple[float, tuple[int, int] | None]:
+    """How strongly a sentence holds the number asked for (0-1), and where.
+
+    An entity or written form of the asked kind (money, percent, count, age) that the question does not hold
+    counts fully; a number of another kind counts OTHER_NUMBER; numerals inside dates or times, years, and a
+    list's own numbering do not count (for a count, "March 31" is no answer to "how many").
+    """
+    kind = number_kind(question)
+    asked = set(all_terms(question))
+    listed = LIST_NUMBER.match(sentence)
+    entities = [e for e in found or () if not (listed and e.start < listed.end())]
+
+    def fresh(start: int, end: int) -> bool:
+        words = set(all_terms(sentence[start:end]))
+        return bool(words) and not words <= asked
+
+    # Numerals that cannot answer this kind: inside a date or time, and for a count inside an amount or share.
+    excluded = DATE_LABELS | ({"MONEY", "PERCENT"} if kind == "count" else set())
+
+    def in_other(start: int, end: int) -> bool:
+        return any(e.label in excluded and e.start <= start and end <= e.end for e in entities)
+
+    def counts(text: str) -> bool:
+        return kind != "count" or not re.search(r"[$£€¥₹%]", text)
+
+    wanted = NUMBER_LABELS.get(kind, NUMBER_LABELS[""])
+    for entity in entities:
+        if (entity.label in wanted and fresh(entity.start, entity.end) and not YEAR.match(entity.text.strip(" ,."))
+                and (kind != "age" or re.search(r"\d", entity.text))):
+            return 1.0, (entity.start, entity.end)
+    form = {"money": MONEY_FORM, "percent": PERCENT_FORM}.get(kind)
+    if form is not None:
+        match = form.search(sentence)
+        if match and fresh(match.start(), match.end()):
+            return 1.0, (match.start(), match.end())
+    usable = [(s, e) for s, e in _numerals(sentence)
+              if fresh(s, e) and not YEAR.match(sentence[s:e]) and counts(sentence[s:e])
+              and (kind == "age" or not in_other(s, e))]
+    if usable:
+        start, end = usable[0]
+        # A bare numeral answers a count or an age as written; money and shares need their unit.
+        return (1.0 if kind in ("", "count", "age") else OTHER_NUMBER), (start, end)
+    if kind in ("", "count") and any(w in NUMBER_WORDS for w in all_terms(sentence) if w not in asked):
+        return 0.7, None
+    other = [e for e in entities if e.label in NUMBER_LABELS[""] and fresh(e.start, e.end)]
+    if other:
+        return OTHER_NUMBER, (other[0].start, other[0].end)
+    return 0.0, None
+
+
 def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[float, tuple[int, int] | None]:
     """How strongly `sentence` holds the thing asked for (0-1), and where: character offsets or None.
 
@@ -171,11 +270,15 @@ def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[
             return 0.0, None
         end = re.search(r"[,;:.!?]", sentence[match.end():])
         return 1.0, (match.start(), match.end() + end.start() if end else len(sentence.rstrip()))
+    if kind == "number":
+        return number_phrase(question, sentence, found)
     if found is not None:
         from qa.entities import LABELS_BY_TYPE
 
         labels = LABELS_BY_TYPE.get(kind, frozenset())
-        fresh = [e for e in found if e.label in labels and not set(all_terms(e.text)) <= asked]
+        # An all-capitals word is a call sign or an acronym ("KTRK"), not a person's name, whatever the model says.
+        fresh = [e for e in found if e.label in labels and not set(all_terms(e.text)) <= asked
+                 and not (kind == "person" and e.text.upper() == e.text)]
         if fresh:
             return 1.0, (fresh[0].start, fresh[0].end)
     strength = cue_strength(kind, sentence, question)

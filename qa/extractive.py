@@ -34,6 +34,7 @@ DUPLICATE_JACCARD = 0.6
 DUPLICATE_COSINE = 0.92
 SHORTLIST = 10  # sentences embedded and tagged per answer, chosen lexically
 PER_PASSAGE = 2  # of which at least this many (when it has them) from each passage
+CUE_WEIGHT = 0.1  # weight of the hand cues of the asked-for type when shortlisting
 NEIGHBOUR_REACH = 2  # how far (in sentences) the answer may look for the asked-for thing beside its best match
 
 
@@ -82,9 +83,17 @@ def _rank(hits: Sequence[Hit], candidate: Candidate) -> int:
     return hits[candidate.hit_index].rank or candidate.hit_index + 1
 
 
-def shortlist(candidates: Sequence[Candidate], lexical: np.ndarray, hits: Sequence[Hit]) -> list[int]:
-    """Indexes of the sentences worth embedding: the best few per passage, then the best overall."""
+def shortlist(candidates: Sequence[Candidate], lexical: np.ndarray, hits: Sequence[Hit],
+              cues: np.ndarray | None = None) -> list[int]:
+    """Indexes of the sentences worth embedding: the best few per passage, then the best overall.
+
+    `cues` (the hand cues of the asked-for type, cheap to compute) let a sentence that holds the asked-for
+    thing in other words than the question ("a $95 million investment" for "how much would they invest")
+    into the shortlist.
+    """
     prior = np.array([RANK_WEIGHT / _rank(hits, c) for c in candidates])
+    if cues is not None:
+        prior = prior + CUE_WEIGHT * cues
     order = list(np.argsort(-(LEXICAL_WEIGHT * lexical + prior), kind="stable"))
     chosen: list[int] = []
     per_hit: dict[int, int] = {}
@@ -109,16 +118,19 @@ def score_candidates(question: str, candidates: Sequence[Candidate], hits: Seque
         return []
     matcher = TermMatcher(question, [c.text for c in candidates])
     lexical = np.array([matcher.coverage(c.text) for c in candidates])
-    picked = shortlist(candidates, lexical, hits)
+    kind = answer_type(question)
+    cues = np.array([answer_phrase(kind, c.text, question)[0] if kind and not is_question(c.text) else 0.0
+                     for c in candidates])
+    picked = shortlist(candidates, lexical, hits, cues)
     texts = [candidates[i].text for i in picked]
     vectors = embed_texts(embedder, texts)
     query = np.asarray(embedder.embed_query(question), dtype=np.float32)
     dense = np.clip(vectors @ query, 0.0, 1.0)
-    kind = answer_type(question)
     typed = typed_parts(kind, question, texts)
     scored = []
     for j, i in enumerate(picked):
-        strength, span = typed[j]
+        # A question holds no answer, whatever numbers or names it repeats ("3. How long does it take?").
+        strength, span = (0.0, None) if is_question(candidates[i].text) else typed[j]
         score = (DENSE_WEIGHT * dense[j] + LEXICAL_WEIGHT * lexical[i] + TYPE_WEIGHT * strength
                  + RANK_WEIGHT / _rank(hits, candidates[i]))
         scored.append(Scored(candidates[i], float(score), float(dense[j]), float(lexical[i]), strength, span,
@@ -138,6 +150,28 @@ def neighbour_with_answer(question: str, best: Scored, candidates: Sequence[Cand
         if strength >= 1.0:
             return Scored(candidate, best.score, best.dense, best.lexical, strength, span, best.vector)
     return None
+
+
+def is_question(text: str) -> bool:
+    """A sentence that asks something (an FAQ's or a quiz's question): it locates an answer, it is not one."""
+    return text.rstrip(" \"'”’)»").endswith("?")
+
+
+def answer_after_question(question: str, best: Scored, hits: Sequence[Hit]) -> Scored | None:
+    """The sentence that follows the best sentence when that one is itself a question (the FAQ's answer).
+
+    Any length counts ("A vigilante!"): it is quoted beside the question that gives it its meaning.
+    """
+    if not is_question(best.candidate.text):
+        return None
+    sentences = split_sentences(hits[best.candidate.hit_index].chunk.text)
+    following = best.candidate.position + 1
+    if following >= len(sentences) or is_question(sentences[following].text):
+        return None
+    text = sentences[following].text
+    strength, span = typed_parts(answer_type(question), question, [text])[0]
+    return Scored(Candidate(best.candidate.hit_index, text, following), best.score, best.dense, best.lexical,
+                  strength, span, best.vector)
 
 
 def select_sentences(scored: Sequence[Scored], max_sentences: int = 3) -> list[Scored]:
@@ -198,7 +232,8 @@ def answer_sentences(question: str, hits: Sequence[Hit], embedder, max_sentences
     scored = score_candidates(question, candidates, hits, embedder)
     picked = select_sentences(scored, max_sentences)
     if picked:
-        extra = neighbour_with_answer(question, picked[0], candidates)
+        extra = (answer_after_question(question, picked[0], hits)
+                 or neighbour_with_answer(question, picked[0], candidates))
         if extra is not None:
             first, rest = picked[0], [p for p in picked[1:] if p.candidate.text != extra.candidate.text]
             pair = sorted([first, extra], key=lambda s: s.candidate.position)
