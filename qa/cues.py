@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from core.text import all_terms, fold
+from core.text import all_terms, fold, split_words, stem, terms
 from qa.terms import numbers
 
 
@@ -70,6 +70,7 @@ HEAD_NOUNS = {
     "date": _words("day date year month time decade century season"),
     "number": _words("percentage share total amount proportion price age rate rise fall figure sum cost"),
 }
+COPULAS = _words("is was are were")
 QUESTION_STOP = _words("did does do was were is are has have had can could will would should")
 REASON_CUES = re.compile(
     r"\b(?:because|due to|owing to|in order to|so that|as a result|after|amid|citing|since|over|for fear"
@@ -105,15 +106,26 @@ def _head_noun_type(folded: str) -> str:
         if word not in ("which", "what"):
             continue
         found = ""
-        for following in words[i + 1:i + 6]:
-            if following in QUESTION_STOP:
-                break
+        for following in _after_wh(words, i):
             for kind, nouns in HEAD_NOUNS.items():
                 if following in nouns:
                     found = kind
         if found:
             return found
     return ""
+
+
+def _after_wh(words: list[str], i: int) -> list[str]:
+    """The few words after "which"/"what" at `i` that can hold its head noun, up to the question's verb."""
+    following = words[i + 1:i + 7]
+    if following[:1] and following[0] in COPULAS:  # "what was the overall success rate"
+        following = following[1:]
+    kept = []
+    for word in following:
+        if word in QUESTION_STOP:
+            break
+        kept.append(word)
+    return kept
 
 
 def cue_strength(kind: str, sentence: str, question: str) -> float:
@@ -255,6 +267,14 @@ def number_phrase(question: str, sentence: str, found) -> tuple[float, tuple[int
     return 0.0, None
 
 
+VAGUE_DATE = 0.6  # a time of day, or a date without a number, month or weekday ("a new season", "later")
+
+
+def _precise_date(text: str) -> bool:
+    folded = set(all_terms(text))
+    return bool(re.search(r"\d", text)) or bool(folded & (MONTHS | WEEKDAYS))
+
+
 def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[float, tuple[int, int] | None]:
     """How strongly `sentence` holds the thing asked for (0-1), and where: character offsets or None.
 
@@ -279,7 +299,14 @@ def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[
         # An all-capitals word is a call sign or an acronym ("KTRK"), not a person's name, whatever the model says.
         fresh = [e for e in found if e.label in labels and not set(all_terms(e.text)) <= asked
                  and not (kind == "person" and e.text.upper() == e.text)]
-        if fresh:
+        if kind == "date":
+            # "August 28", "2019", "Tuesday" answer "when"; "a new season" or "10:00 a.m." only partly.
+            dated = [e for e in fresh if e.label == "DATE" and _precise_date(e.text)]
+            if dated:
+                return 1.0, (dated[0].start, dated[0].end)
+            if fresh:
+                return VAGUE_DATE, (fresh[0].start, fresh[0].end)
+        elif fresh:
             return 1.0, (fresh[0].start, fresh[0].end)
     strength = cue_strength(kind, sentence, question)
     if found is not None and kind in ("person", "organisation", "place"):
@@ -300,3 +327,52 @@ def _cue_span(kind: str, sentence: str, asked: set[str]) -> tuple[int, int] | No
         if not set(all_terms(match.group())) <= asked:
             return match.start(), match.end()
     return None
+
+
+# ---- how the answering phrase links to the question ----------------------------------------------------------
+
+LINK_WINDOW = 5  # words on either side of the answering phrase that can tie it to the question
+ROLE_AFTER_WHO = re.compile(r"\bwho (?:is|was|are|were) (?:the |a |an )?((?:\w+ ){0,2}\w+)")
+
+
+def focus_terms(question: str) -> frozenset[str]:
+    """The question's words that name what the answer is: "carriers" in "how many member carriers", "newspaper"
+    in "which New Hampshire newspaper", "spokesman" in "who is the spokesman of ...". Empty when it has none."""
+    q = " ".join(_ALNUM_RUN.findall(fold(question)))
+    found: list[str] = []
+    count = re.search(r"\bhow many ((?:\w+ ){0,2}\w+)", q)
+    if count:
+        found = count.group(1).split()
+    role = ROLE_AFTER_WHO.search(q)
+    if role and not found:
+        found = role.group(1).split()
+    words = q.split()
+    for i, word in enumerate(words):  # the head noun of "which/what ... <noun>"
+        if word in ("which", "what"):
+            found.extend(w for w in _after_wh(words, i) if any(w in nouns for nouns in HEAD_NOUNS.values()))
+    focus: list[str] = []
+    for word in found:
+        if word in QUESTION_STOP or word in COPULAS:
+            break
+        focus.extend(terms(word))
+    return frozenset(focus)
+
+
+def phrase_link(question: str, sentence: str, span: tuple[int, int] | None) -> float:
+    """How closely the answering phrase stands to the question's own words (0-1).
+
+    1 when a focus word of the question ("spokesman", "carriers") is within LINK_WINDOW words of the phrase,
+    or, for a question without one, any of its content words; 0.5 when only other content words are; 0 else.
+    A name beside the asked-for role ("ISD spokesman Tahir Della") answers "who is the spokesman" better than
+    a name elsewhere in a sentence that repeats the question's topic.
+    """
+    if span is None:
+        return 0.0
+    before = split_words(sentence[:span[0]])[-LINK_WINDOW:]
+    after = split_words(sentence[span[1]:])[:LINK_WINDOW]
+    near = {stem(w.text) for w in before + after if not w.stop}
+    focus = focus_terms(question)
+    content = set(terms(question))
+    if focus:
+        return 1.0 if near & focus else 0.5 if near & content else 0.0
+    return 1.0 if near & content else 0.0

@@ -18,7 +18,7 @@ import numpy as np
 from core.text import split_sentences, terms
 from index.records import Hit
 from qa import entities as ner
-from qa.cues import answer_phrase, answer_type
+from qa.cues import answer_phrase, answer_type, phrase_link
 from qa.records import Answer, AnswerSentence, Citation
 from qa.sources import RawFiles
 from qa.terms import TermMatcher, jaccard
@@ -28,6 +28,8 @@ DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.35
 TYPE_WEIGHT = 0.25
 RANK_WEIGHT = 0.05
+LINK_WEIGHT = 0.1  # the answering phrase beside the question's own words (qa.cues.phrase_link)
+LINKED_TYPES = frozenset({"person"})
 MIN_CONTENT_TOKENS = 3  # shorter pieces ("TT", "20", a lone name) are not answers
 KEEP_RATIO = 0.85  # a second or third sentence is quoted when it scores this close to the best
 DUPLICATE_JACCARD = 0.6
@@ -58,6 +60,7 @@ class Scored:
     typed: float
     span: tuple[int, int] | None
     vector: np.ndarray
+    link: float = 0.0  # how closely the answering phrase stands to the question's words (qa.cues.phrase_link)
 
 
 def passage_sentences(hits: Sequence[Hit]) -> list[Candidate]:
@@ -131,10 +134,13 @@ def score_candidates(question: str, candidates: Sequence[Candidate], hits: Seque
     for j, i in enumerate(picked):
         # A question holds no answer, whatever numbers or names it repeats ("3. How long does it take?").
         strength, span = (0.0, None) if is_question(candidates[i].text) else typed[j]
+        # News writing puts a person's role beside the name ("ISD spokesman Tahir Della"); places and numbers
+        # stand apart from the question's nouns as often as beside them (measured: linking them lost answers).
+        link = phrase_link(question, candidates[i].text, span) if kind in LINKED_TYPES else 0.0
         score = (DENSE_WEIGHT * dense[j] + LEXICAL_WEIGHT * lexical[i] + TYPE_WEIGHT * strength
-                 + RANK_WEIGHT / _rank(hits, candidates[i]))
+                 + LINK_WEIGHT * strength * link + RANK_WEIGHT / _rank(hits, candidates[i]))
         scored.append(Scored(candidates[i], float(score), float(dense[j]), float(lexical[i]), strength, span,
-                             vectors[j]))
+                             vectors[j], link))
     return sorted(scored, key=lambda s: -s.score)
 
 
