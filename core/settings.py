@@ -137,25 +137,29 @@ class Settings(BaseSettings):
     )
     # The abstention rule (qa/abstain.py): p(answerable) = sigmoid(intercept + sum of weight x signal), fitted by
     # logistic regression on the calibration half of tests/eval/web_questions.jsonl (scripts/calibrate_abstention.py).
-    abstain_intercept: float = Field(default=-5.47, description="Abstention rule: intercept (fitted).")
+    abstain_intercept: float = Field(default=-8.321, description="Abstention rule: intercept (fitted).")
     abstain_weight_passage: float = Field(
-        default=5.662, description="Abstention rule: weight of the best passage's cosine to the question (fitted)."
+        default=5.742, description="Abstention rule: weight of the best passage's cosine to the question (fitted)."
     )
     abstain_weight_sentence: float = Field(
-        default=3.116, description="Abstention rule: weight of the best answering sentence's score (fitted)."
+        default=5.54, description="Abstention rule: weight of the best answering sentence's score (fitted)."
     )
     abstain_weight_names: float = Field(
-        default=0.605, description="Abstention rule: weight of the share of the question's names the passages hold."
+        default=0.566, description="Abstention rule: weight of the share of the question's names the passages hold."
     )
     abstain_weight_typed: float = Field(
-        default=1.564, description="Abstention rule: weight of 'the quote holds an entity of the asked type'."
+        default=2.046, description="Abstention rule: weight of 'the quote holds an entity of the asked type'."
+    )
+    abstain_weight_linked: float = Field(
+        default=2.032, description="Abstention rule: weight of 'the asked-type entity stands beside the question's "
+        "words' (fitted)."
     )
     rerank_passages: bool = Field(
         default=False, description="ask orders the passages by their best answering sentence before citing them "
         "(off: no gain in recall@1 on the calibration half, docs/EVALUATION.md)."
     )
     abstain_probability: float = Field(
-        default=0.5, description="ask answers when the rule's probability that the archive answers is at least this."
+        default=0.6, description="ask answers when the rule's probability that the archive answers is at least this."
     )
     llm_provider: Literal["local", "ollama", "openai"] = Field(default="local", description="Generative backend.")
     llm_model: str = Field(

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from qa.names import named_terms, unmatched_names
 
-SIGNALS = ("passage", "sentence", "names", "typed")
+SIGNALS = ("passage", "sentence", "names", "typed", "linked")
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,13 @@ class Signals:
     sentence: float  # score of the best answering sentence (qa.extractive)
     names: float  # share of the question's names that the passages hold in some spelling (1 when it names none)
     typed: float  # the quoted sentences hold an entity of the asked type (1 when no type is asked for)
+    # ... and it stands beside the question's own words (qa.cues.phrase_link; 1 when no type is asked for):
+    # an in-domain question the archive cannot answer is often quoted a sentence that holds a number or name of
+    # the asked type about something else ("how much did it pay" -> "it has a new date: March 31").
+    linked: float = 1.0
 
     def as_vector(self) -> list[float]:
-        return [self.passage, self.sentence, self.names, self.typed]
+        return [self.passage, self.sentence, self.names, self.typed, self.linked]
 
     def to_json(self) -> dict:
         return {key: round(value, 4) for key, value in asdict(self).items()}

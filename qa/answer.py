@@ -11,7 +11,7 @@ from core.errors import ArchiveError, InvalidQuery
 from index.records import Hit, SearchFilters
 from qa.abstain import Signals, name_coverage, not_stated, probability, should_abstain
 from qa.citations import check_answer
-from qa.cues import answer_type
+from qa.cues import answer_type, phrase_link
 from qa.dates import DateRange, question_dates
 from qa.extractive import Scored, answer_sentences, build_answer, rerank
 from qa.names import named_terms, unheld_names
@@ -175,6 +175,10 @@ def _search(searcher, question: str, k: int, mode: str, filters) -> tuple[list[H
 def evidence_signals(question: str, hits: Sequence[Hit], evidence: float, picked: Sequence[Scored]):
     """The abstention rule's signals, and the question's names no passage holds."""
     names, missing = name_coverage(question, [f"{h.chunk.title}\n{h.chunk.text}" for h in hits])
-    typed = max((p.typed for p in picked), default=0.0) if answer_type(question) else 1.0
+    kind = answer_type(question)
+    typed = max((p.typed for p in picked), default=0.0) if kind else 1.0
+    typed_and_linked = (max((p.typed * phrase_link(question, p.candidate.text, p.span) for p in picked), default=0.0)
+                        if kind and kind != "reason" else 1.0)
     best = picked[0].score if picked else 0.0
-    return Signals(passage=float(evidence), sentence=float(best), names=names, typed=float(typed)), missing
+    return Signals(passage=float(evidence), sentence=float(best), names=names, typed=float(typed),
+                   linked=float(typed_and_linked)), missing

@@ -68,7 +68,8 @@ HEAD_NOUNS = {
         location beach hospital park river lake mountain restaurant building prison"""
     ),
     "date": _words("day date year month time decade century season"),
-    "number": _words("percentage share total amount proportion price age rate rise fall figure sum cost"),
+    "number": _words("percentage share total amount proportion price age rate rise fall figure sum cost salary fee"
+                     " bail budget"),
 }
 COPULAS = _words("is was are were")
 QUESTION_STOP = _words("did does do was were is are has have had can could will would should")
@@ -203,7 +204,8 @@ def number_kind(question: str) -> str:
         return "percent"
     if re.search(r"\bhow old\b", q):
         return "age"
-    if re.search(r"\bhow much\b", q) and MONEY_WORDS.search(q) or re.search(r"\bhow much money\b", q):
+    if re.search(r"\bhow much\b", q) and MONEY_WORDS.search(q) or re.search(
+            r"\b(?:what|which)\b(?: \w+){0,3} (?:salary|price|cost|fee|fine|bail|budget|sum|amount of money)\b", q):
         return "money"
     if re.search(r"\bhow many\b|\bnumber of\b", q):
         return "count"
