@@ -140,6 +140,11 @@ def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
     # The headline figure: the asked-for thing in the answer, and a citation of the right file (and lines).
     verdict["answer_cited"] = verdict["answer_correct"] and verdict.get("citation_in_lines",
                                                                         verdict["citation_correct"])
+    # The same, judged by what the cited lines say instead of where the label put them: a page can state a fact
+    # twice (a caption and the body), and a citation of either lets a reader check it.
+    verdict["answer_stated"] = verdict["answer_correct"] and any(
+        ok and c.source == item["source"] and answer_matches(c.quote, item["answers"])
+        for c, ok in zip(answer.citations, valid, strict=True))
     return verdict
 
 
@@ -156,6 +161,7 @@ def summarise(verdicts: list[dict], latencies: list[float], retrieval: dict) -> 
         **rank_metrics([v["answer_rank"] for v in answerable], prefix="answer_"),
         "answer_accuracy": _rate(sum(v["answer_correct"] for v in answerable), len(answerable)),
         "answer_cited_accuracy": _rate(sum(v["answer_cited"] for v in answerable), len(answerable)),
+        "answer_stated_accuracy": _rate(sum(v["answer_stated"] for v in answerable), len(answerable)),
         "abstention_precision": _rate(sum(v["unanswerable"] for v in abstained), len(abstained)),
         "abstention_recall": _rate(sum(v["abstained"] for v in unanswerable), len(unanswerable)),
         "citation_accuracy": _rate(sum(v["citation_correct"] for v in answerable), len(answerable)),
@@ -248,7 +254,7 @@ def _cell(value: Any) -> str:
 
 COLUMNS = [
     ("recall@1", "R@1"), ("recall@5", "R@5"), ("answer_recall@1", "R@1 ans"), ("answer_accuracy", "answer"),
-    ("answer_cited_accuracy", "ans+cite"), ("citation_accuracy", "citation"),
+    ("answer_cited_accuracy", "ans+cite"), ("answer_stated_accuracy", "ans+quote"), ("citation_accuracy", "citation"),
     ("abstention_precision", "abst P"), ("abstention_recall", "abst R"), ("fallbacks", "fallbacks"),
     ("latency_p50", "p50 s"), ("latency_p95", "p95 s"),
 ]

@@ -1,0 +1,128 @@
+"""What a question asks for, finer than its type: which number, which date, whose role, and FAQ questions that
+are not their own answers (no models: entities are given by hand, as spaCy would tag them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.records import Chunk, Hit
+from qa.cues import answer_phrase, focus_terms, number_kind, number_phrase, phrase_link
+from qa.entities import Entity
+from qa.extractive import Candidate, Scored, answer_after_question, is_question
+
+
+def _entity(sentence: str, text: str, label: str) -> Entity:
+    start = sentence.index(text)
+    return Entity(start, start + len(text), label, text)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How much would the group invest in the resort?", "money"),
+    ("What salary does the judge earn?", "money"),
+    ("How much cocaine did the officers find?", ""),
+    ("What was the overall success rate of the robot?", "percent"),
+    ("What share of the state's electricity does the operator control?", "percent"),
+    ("How many member carriers does the alliance have?", "count"),
+    ("How old was the driver?", "age"),
+    ("How long does a lemon tree take to fruit?", ""),
+])
+def test_number_kind(question, kind):
+    assert number_kind(question) == kind
+
+
+def test_a_date_is_no_count():
+    question = "How many member carriers does the Oneworld alliance have?"
+    dated = "Alaska Airlines will be a full member of the Oneworld alliance: March 31, 2021."
+    assert number_phrase(question, dated, [_entity(dated, "March 31, 2021", "DATE")]) == (0.0, None)
+    counted = "Members earn miles across the alliance's 13 member carriers."
+    strength, (start, end) = number_phrase(question, counted, [_entity(counted, "13", "CARDINAL")])
+    assert strength == 1.0 and counted[start:end] == "13"
+
+
+def test_money_is_asked_for_by_how_much_invest():
+    question = "How much would the Margaritaville group invest at the lake?"
+    marina = "We'll have a 50 slip marina, gas docks and cabins."
+    money = "This would be a $95 million investment by the Margaritaville group."
+    weak, _ = number_phrase(question, marina, [_entity(marina, "50", "CARDINAL")])
+    strong, (start, end) = number_phrase(question, money, [_entity(money, "$95 million", "MONEY")])
+    assert strong == 1.0 and money[start:end] == "$95 million"
+    assert 0.0 < weak < strong
+    # The written form counts when the model tagged nothing.
+    assert number_phrase(question, money, [])[0] == 1.0
+
+
+def test_a_list_number_is_not_an_answer():
+    question = "How long does a lemon tree grown from seed take to produce lemons?"
+    listed = "3. How long does a lemon tree grown from seed take to produce lemons?"
+    assert number_phrase(question, listed, [_entity(listed, "3", "CARDINAL")]) == (0.0, None)
+
+
+def test_an_all_capitals_person_is_a_call_sign():
+    sentence = "HOUSTON, Texas (KTRK) -- A beauty business is taking drastic measures."
+    strength, span = answer_phrase("person", sentence, "Who runs the salon chain?",
+                                   [_entity(sentence, "KTRK", "PERSON")])
+    assert strength < 1.0 and (span is None or sentence[span[0]:span[1]] != "KTRK")
+
+
+def test_a_date_without_a_day_month_or_number_counts_partly():
+    question = "On what date does Rocket Pass 4 begin?"
+    vague = "Rocket League is gearing up for a new season."
+    precise = "It starts on August 28 and ends on December 4."
+    weak, _ = answer_phrase("date", vague, question, [_entity(vague, "a new season", "DATE")])
+    strong, (start, end) = answer_phrase("date", precise, question, [_entity(precise, "August 28", "DATE")])
+    assert strong == 1.0 and precise[start:end] == "August 28"
+    assert 0.0 < weak < 1.0
+
+
+def test_a_role_beside_a_name_links_it_to_the_question():
+    question = "Who is the spokesman of the Initiative of Black People in Germany?"
+    assert focus_terms(question) == {"spokesman"}
+    beside = '"Migration is seen anew," ISD spokesman Tahir Della told DW.'
+    apart = "In Germany, Chancellor Otto von Bismarck hosted the Berlin Conference in 1884 with other powers."
+    start = beside.index("Tahir Della")
+    far = apart.index("Otto von Bismarck")
+    assert phrase_link(question, beside, (start, start + len("Tahir Della"))) == 1.0
+    assert phrase_link(question, apart, (far, far + len("Otto von Bismarck"))) < 1.0
+    assert phrase_link(question, beside, None) == 0.0
+
+
+def test_a_quoted_faq_question_brings_its_answer():
+    text = ("Scroll down for jokes sent by readers. 1. What do you call an ant who fights crime? A vigilante! "
+            "2. What is fast, loud and crunchy? A rocket chip!")
+    chunk = Chunk(id="jokes#0", article_id="jokes", ordinal=0, source="jokes.txt", title="Jokes", text=text,
+                  start_line=1, end_line=3)
+    hits = [Hit(rank=1, score=1.0, chunk=chunk)]
+    from core.text import split_sentences
+
+    sentences = [s.text for s in split_sentences(text)]
+    position = next(i for i, s in enumerate(sentences) if "ant who fights crime" in s)
+    best = Scored(Candidate(0, sentences[position], position), 0.9, 0.8, 0.5, 0.0, None, np.zeros(3))
+    assert is_question(best.candidate.text)
+    following = answer_after_question("What do you call an ant that fights crime?", best, hits)
+    assert following is not None and following.candidate.text == "A vigilante!"
+    # A sentence that is not a question brings nothing.
+    statement = Scored(Candidate(0, sentences[0], 0), 0.9, 0.8, 0.5, 0.0, None, np.zeros(3))
+    assert answer_after_question("What do you call an ant that fights crime?", statement, hits) is None
+
+
+def test_eval_credits_a_citation_whose_lines_state_the_answer(tmp_path):
+    from qa.evaluate import judge
+    from qa.records import Answer, AnswerSentence, Citation
+    from qa.sources import RawFiles
+
+    (tmp_path / "crash.txt").write_text("Photo: Heather Grant, 33, of Christiana.\n\nThe victims are named.\n"
+                                        "They are: Heather Grant, 33, of Christiana.\n", encoding="utf-8")
+    item = {"question": "How old was Heather Grant?", "source": "crash.txt", "answers": ["33"], "lines": [1, 1]}
+
+    def answer_citing(line: int, quote: str, text: str | None = None) -> Answer:
+        citation = Citation(n=1, source="crash.txt", title="Crash", start_line=line, end_line=line, quote=quote)
+        return Answer(question=item["question"], answer=f"{text or quote} [1]", abstained=False,
+                      citations=(citation,), sentences=(AnswerSentence(text=text or quote, citations=(1,)),),
+                      answerer="extractive")
+
+    body = judge(answer_citing(4, "They are: Heather Grant, 33, of Christiana."), item, RawFiles(tmp_path))
+    assert body["answer_stated"] and not body["answer_cited"]  # right fact, right file, not the labelled line
+    # The answer's text holds 33, but the line it cites does not state it.
+    unstated = judge(answer_citing(3, "The victims are named.", text="She was 33."), item, RawFiles(tmp_path))
+    assert unstated["answer_correct"] and not unstated["answer_stated"]
