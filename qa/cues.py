@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from core.text import all_terms, fold, split_words, stem, terms
 from qa.terms import numbers
@@ -197,6 +198,7 @@ OTHER_NUMBER = 0.4  # a number of another kind than asked (a count where money w
 LIST_NUMBER = re.compile(r"^\s*\d{1,3}[.)]\s")
 
 
+@lru_cache(maxsize=4096)  # asked once per candidate sentence of an answer
 def number_kind(question: str) -> str:
     """Which number a number question asks for: money, percent, count, age, or "" (any number)."""
     q = " ".join(_ALNUM_RUN.findall(fold(question)))
@@ -337,6 +339,7 @@ LINK_WINDOW = 5  # words on either side of the answering phrase that can tie it 
 ROLE_AFTER_WHO = re.compile(r"\bwho (?:is|was|are|were) (?:the |a |an )?((?:\w+ ){0,2}\w+)")
 
 
+@lru_cache(maxsize=4096)
 def focus_terms(question: str) -> frozenset[str]:
     """The question's words that name what the answer is: "carriers" in "how many member carriers", "newspaper"
     in "which New Hampshire newspaper", "spokesman" in "who is the spokesman of ...". Empty when it has none."""

@@ -60,7 +60,6 @@ class Scored:
     typed: float
     span: tuple[int, int] | None
     vector: np.ndarray
-    link: float = 0.0  # how closely the answering phrase stands to the question's words (qa.cues.phrase_link)
 
 
 def passage_sentences(hits: Sequence[Hit]) -> list[Candidate]:
@@ -140,7 +139,7 @@ def score_candidates(question: str, candidates: Sequence[Candidate], hits: Seque
         score = (DENSE_WEIGHT * dense[j] + LEXICAL_WEIGHT * lexical[i] + TYPE_WEIGHT * strength
                  + LINK_WEIGHT * strength * link + RANK_WEIGHT / _rank(hits, candidates[i]))
         scored.append(Scored(candidates[i], float(score), float(dense[j]), float(lexical[i]), strength, span,
-                             vectors[j], link))
+                             vectors[j]))
     return sorted(scored, key=lambda s: -s.score)
 
 
