@@ -136,13 +136,8 @@ def cue_strength(kind: str, sentence: str, question: str) -> float:
         return 0.0
     asked = set(all_terms(question))
     words = all_terms(sentence)
-    if kind == "number":
-        found = {n for n in numbers(sentence) if n not in asked}
-        if any(not YEAR.match(n) for n in found):
-            return 1.0
-        if any(w in NUMBER_WORDS for w in words if w not in asked):
-            return 0.7
-        return 0.3 if found else 0.0
+    if kind == "number":  # numbers have their own scorer, which knows which number is asked for
+        return number_phrase(question, sentence, None)[0]
     if kind == "date":
         fresh = [w for w in words if w not in asked]
         if any(w in MONTHS for w in fresh) or any(YEAR.match(n) for n in numbers(sentence) if n not in asked):
