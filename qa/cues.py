@@ -72,7 +72,15 @@ HEAD_NOUNS = {
     "number": _words("percentage share total amount proportion price age rate rise fall figure sum cost salary fee"
                      " bail budget"),
 }
+# "what name / nickname / title", "what is X called", "what do you call": the answer is a name or a term, often
+# quoted or capitalised, of no one entity type ("Ermine Icing", "ARKit", "Android/Filecoder.C").
+NAME_ASKED = re.compile(r"\b(?:what|which) (?:\w+ )?(?:name|names|nickname|title|term)\b|\bcalled$"
+                        r"|\bwhat do (?:you|they|people) call\b|\bknown as$")
+QUOTED = re.compile(r"[“\"‘]([^”\"’]{2,60})[”\"’]|\(([A-Z][^)]{1,60})\)")
 COPULAS = _words("is was are were")
+NAMED_TYPES = frozenset({"person", "organisation", "place"})
+NAMED_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT"})
+
 QUESTION_STOP = _words("did does do was were is are has have had can could will would should")
 REASON_CUES = re.compile(
     r"\b(?:because|due to|owing to|in order to|so that|as a result|after|amid|citing|since|over|for fear"
@@ -89,6 +97,8 @@ def answer_type(question: str) -> str:
     head = _head_noun_type(q)
     if head:
         return head
+    if NAME_ASKED.search(q):
+        return "name"
     if re.search(r"\b(when|since when|in what year)\b", q):
         return "date"
     if re.search(r"\b(who|whom|whose)\b", q):
@@ -108,10 +118,13 @@ def _head_noun_type(folded: str) -> str:
         if word not in ("which", "what"):
             continue
         found = ""
-        for following in _after_wh(words, i):
+        following = _after_wh(words, i)
+        for j, word in enumerate(following):
             for kind, nouns in HEAD_NOUNS.items():
-                if following in nouns:
+                if word in nouns:
                     found = kind
+            if found and following[j + 1:j + 2] == ["s"]:  # "which professor's lab": the owner is asked for
+                break
         if found:
             return found
     return ""
@@ -150,6 +163,10 @@ def cue_strength(kind: str, sentence: str, question: str) -> float:
         if names and titled:
             return 1.0
         return 0.6 if names else 0.0
+    if kind == "name":
+        if _name_span(sentence, asked, quoted_only=True):
+            return 1.0
+        return 0.6 if _name_span(sentence, asked) else 0.0
     if kind == "place":
         places = [p for p in PLACE_AFTER_PREPOSITION.findall(sentence) if not set(all_terms(p)) <= asked]
         if places:
@@ -266,6 +283,7 @@ def number_phrase(question: str, sentence: str, found) -> tuple[float, tuple[int
     return 0.0, None
 
 
+TIME_ASKED = re.compile(r"\b(?:what|which) (?:\w+ )?(?:time|hour)\b")
 VAGUE_DATE = 0.6  # a time of day, or a date without a number, month or weekday ("a new season", "later")
 
 
@@ -278,7 +296,8 @@ def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[
     """How strongly `sentence` holds the thing asked for (0-1), and where: character offsets or None.
 
     `found` are the sentence's named entities (qa.entities); an entity of the asked type that the question
-    does not already name counts fully. Without one, the hand cues give a weaker score (reasons are cues only).
+    does not already name counts fully, and so does a name the model missed right after the role a "who"
+    question asks about. Without one, the hand cues give a weaker score (reasons are cues only).
     """
     if not kind:
         return 0.0, None
@@ -291,22 +310,18 @@ def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[
         return 1.0, (match.start(), match.end() + end.start() if end else len(sentence.rstrip()))
     if kind == "number":
         return number_phrase(question, sentence, found)
+    if kind == "name":  # a quoted or bracketed term is the name asked for before any entity
+        quoted = _name_span(sentence, asked, quoted_only=True)
+        if quoted:
+            return 1.0, quoted
     if found is not None:
-        from qa.entities import LABELS_BY_TYPE
-
-        labels = LABELS_BY_TYPE.get(kind, frozenset())
-        # An all-capitals word is a call sign or an acronym ("KTRK"), not a person's name, whatever the model says.
-        fresh = [e for e in found if e.label in labels and not set(all_terms(e.text)) <= asked
-                 and not (kind == "person" and e.text.upper() == e.text)]
-        if kind == "date":
-            # "August 28", "2019", "Tuesday" answer "when"; "a new season" or "10:00 a.m." only partly.
-            dated = [e for e in fresh if e.label == "DATE" and _precise_date(e.text)]
-            if dated:
-                return 1.0, (dated[0].start, dated[0].end)
-            if fresh:
-                return VAGUE_DATE, (fresh[0].start, fresh[0].end)
-        elif fresh:
-            return 1.0, (fresh[0].start, fresh[0].end)
+        named = _entity_phrase(kind, question, asked, found)
+        if named:
+            return named
+    if kind == "person":
+        named = role_apposition(question, sentence, asked)
+        if named:
+            return 1.0, named
     strength = cue_strength(kind, sentence, question)
     if found is not None and kind in ("person", "organisation", "place"):
         # The model saw no name of the type: a capitalised run alone is weak evidence. Numerals and months
@@ -315,8 +330,68 @@ def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[
     return strength, _cue_span(kind, sentence, asked) if strength else None
 
 
+def _entity_phrase(kind: str, question: str, asked: set[str], found) -> tuple[float, tuple[int, int]] | None:
+    """The strength and span of the first named entity of the asked type that the question does not name."""
+    from qa.entities import LABELS_BY_TYPE
+
+    labels = LABELS_BY_TYPE.get(kind, frozenset())
+    # An all-capitals word is a call sign or an acronym ("KTRK"), not a person's name, whatever the model says.
+    fresh = [e for e in found if e.label in labels and not set(all_terms(e.text)) <= asked
+             and not (kind == "person" and e.text.upper() == e.text)]
+    if kind == "date":
+        # "August 28", "2019", "Tuesday" answer "when"; "a new season" or "10:00 a.m." only partly.
+        # "what time / at what hour" asks for the time of day itself ("10 a.m. Eastern Time").
+        clock = TIME_ASKED.search(fold(question)) is not None
+        dated = [e for e in fresh if (e.label == "DATE" or clock and e.label == "TIME") and _precise_date(e.text)]
+        if dated:
+            return 1.0, (dated[0].start, dated[0].end)
+        if fresh:
+            return VAGUE_DATE, (fresh[0].start, fresh[0].end)
+    elif fresh:
+        return 1.0, (fresh[0].start, fresh[0].end)
+    if kind in NAMED_TYPES:
+        # "which hospital" -> "HCA Florida Kendall Hospital", whatever label the model gave the name.
+        focus = focus_terms(question)
+        for e in found:
+            if e.label in NAMED_LABELS and focus & set(all_terms(e.text)) and not set(all_terms(e.text)) <= asked:
+                return 1.0, (e.start, e.end)
+    return None
+
+
+def role_apposition(question: str, sentence: str, asked: set[str]) -> tuple[int, int] | None:
+    """A capitalised name right after the role the question asks about ("Ramdehol's sister, Inderdai Deyal",
+    "trainer Kelsey Ellis" for "who is the sister / trainer"): a name the small NER model often misses."""
+    focus = focus_terms(question)
+    if not focus:
+        return None
+    for match in CAPITALISED.finditer(sentence):
+        if set(all_terms(match.group())) <= asked:
+            continue
+        before = split_words(sentence[:match.start()])[-2:]
+        if any(stem(w.text) in focus for w in before):
+            return match.start(), match.end()
+    return None
+
+
+def _name_span(sentence: str, asked: set[str], quoted_only: bool = False) -> tuple[int, int] | None:
+    """A quoted or bracketed term the question lacks ("(Ermine Icing)"), else a capitalised run or a word
+    with capitals inside ("ARKit", "Filecoder.C")."""
+    for match in QUOTED.finditer(sentence):
+        group = 1 if match.group(1) else 2
+        if set(all_terms(match.group(group))) - asked:
+            return match.start(group), match.end(group)
+    if quoted_only:
+        return None
+    for match in re.finditer(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*|\b\w+[A-Z][\w./]*", sentence):
+        if set(all_terms(match.group())) - asked and match.start() > 0:
+            return match.start(), match.end()
+    return None
+
+
 def _cue_span(kind: str, sentence: str, asked: set[str]) -> tuple[int, int] | None:
     """Offsets of the first number (number, date) or capitalised run (person, place) the question lacks."""
+    if kind == "name":
+        return _name_span(sentence, asked)
     if kind in ("number", "date"):
         for match in re.finditer(r"(?<![\w.])[$£€]?\d[\d,]*(?:\.\d+)?%?", sentence):
             if match.group().strip("$£€%").replace(",", "") not in asked:

@@ -26,6 +26,8 @@ LABELS_BY_TYPE: dict[str, frozenset[str]] = {
     "place": frozenset({"GPE", "LOC", "FAC"}),
     "number": frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT"}),
     "date": frozenset({"DATE", "TIME"}),
+    # A name asked for ("what is it called") can be of any named kind.
+    "name": frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW", "LANGUAGE", "FAC", "GPE", "LOC"}),
 }
 
 

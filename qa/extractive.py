@@ -38,6 +38,7 @@ SHORTLIST = 10  # sentences embedded and tagged per answer, chosen lexically
 PER_PASSAGE = 2  # of which at least this many (when it has them) from each passage
 CUE_WEIGHT = 0.1  # weight of the hand cues of the asked-for type when shortlisting
 NEIGHBOUR_REACH = 2  # how far (in sentences) the answer may look for the asked-for thing beside its best match
+REASON_REACH = 1  # a causal word two sentences away is as often about something else (measured)
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,19 @@ def neighbour_with_answer(question: str, best: Scored, candidates: Sequence[Cand
     kind = answer_type(question)
     if not kind or best.typed >= 1.0:
         return None
+    reach = REASON_REACH if kind == "reason" else NEIGHBOUR_REACH
     same = [c for c in candidates if c.hit_index == best.candidate.hit_index and c.text != best.candidate.text
-            and 0 < abs(c.position - best.candidate.position) <= NEIGHBOUR_REACH]
+            and 0 < abs(c.position - best.candidate.position) <= reach]
     same.sort(key=lambda c: (abs(c.position - best.candidate.position), c.position))
     for candidate, (strength, span) in zip(same, typed_parts(kind, question, [c.text for c in same]), strict=True):
         if strength >= 1.0:
             return Scored(candidate, best.score, best.dense, best.lexical, strength, span, best.vector)
+    if kind == "reason":
+        # News states the event, then its cause in the next sentence, often with no causal word ("the sky went
+        # dark." / "The city was blanketed by smoke from wildfires"): the best match restates the question.
+        following = [c for c in same if c.position == best.candidate.position + 1 and not is_question(c.text)]
+        if following:
+            return Scored(following[0], best.score, best.dense, best.lexical, 0.0, None, best.vector)
     return None
 
 
@@ -241,7 +249,8 @@ def answer_sentences(question: str, hits: Sequence[Hit], embedder, max_sentences
                  or neighbour_with_answer(question, picked[0], candidates))
         if extra is not None:
             first, rest = picked[0], [p for p in picked[1:] if p.candidate.text != extra.candidate.text]
-            pair = sorted([first, extra], key=lambda s: s.candidate.position)
+            pair = ([first, extra] if extra.candidate.hit_index != first.candidate.hit_index
+                    else sorted([first, extra], key=lambda s: s.candidate.position))
             picked = (pair + rest)[:max_sentences]
     return picked
 
