@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from index.records import Chunk, Hit
-from qa.cues import answer_phrase, focus_terms, number_kind, number_phrase, phrase_link
+from qa.cues import answer_phrase, answer_type, focus_terms, number_kind, number_phrase, phrase_link
 from qa.entities import Entity
-from qa.extractive import Candidate, Scored, answer_after_question, is_question
+from qa.extractive import Candidate, Scored, answer_after_question, is_question, neighbour_with_answer
 
 
 def _entity(sentence: str, text: str, label: str) -> Entity:
@@ -104,6 +104,77 @@ def test_a_quoted_faq_question_brings_its_answer():
     # A sentence that is not a question brings nothing.
     statement = Scored(Candidate(0, sentences[0], 0), 0.9, 0.8, 0.5, 0.0, None, np.zeros(3))
     assert answer_after_question("What do you call an ant that fights crime?", statement, hits) is None
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("What is the Android ransomware that spreads through links to a game called?", "name"),
+    ("What other name does chocolate buttercream frosting go by?", "name"),
+    ("What unkind nickname had magazines in Quebec given the singer?", "name"),
+    ("In the list of jokes, what do you call an ant that fights crime?", "name"),
+    ("Who called the police after the crash?", "person"),  # "called" asks for a name only at the end
+    ("Which University of Michigan professor's lab developed the algorithm?", "person"),  # the owner
+    ("Which company's chief executive announced the cuts?", "organisation"),
+    ("To which hospital was the girl taken?", "place"),
+])
+def test_answer_type_of_name_and_possessive_questions(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_a_name_question_takes_the_bracketed_or_quoted_term():
+    question = "What other name does chocolate buttercream frosting made without powdered sugar go by?"
+    heading = "Chocolate Buttercream Frosting without Powdered Sugar (Ermine Icing)"
+    strength, (start, end) = answer_phrase("name", heading, question, [])
+    assert strength == 1.0 and heading[start:end] == "Ermine Icing"
+    quoted = "Magazines in her native Quebec called her “Canine Dion” when she was twelve."
+    strength, (start, end) = answer_phrase("name", quoted, "What unkind nickname had magazines given Dion?", [])
+    assert strength == 1.0 and quoted[start:end] == "Canine Dion"
+    # A sentence that only repeats the question's own words names nothing.
+    plain = "Chocolate buttercream frosting without powdered sugar is easy to make."
+    assert answer_phrase("name", plain, question, [])[0] == 0.0
+
+
+def test_a_name_right_after_the_asked_role_is_a_person_the_model_missed():
+    question = "Who is the sister of the hunter found shot in Bethany?"
+    said = "Speaking with Kaieteur News on Thursday, Ramdehol's sister, Inderdai Deyal said that he had left home."
+    strength, (start, end) = answer_phrase("person", said, question, [])  # the model tagged no PERSON
+    assert strength == 1.0 and said[start:end] == "Inderdai Deyal"
+    elsewhere = "Inderdai Deyal said that her brother had left his home at Maria Lodge on Thursday."
+    assert answer_phrase("person", elsewhere, question, [])[0] < 1.0
+
+
+def test_an_entity_holding_the_asked_head_noun_answers_whatever_its_label():
+    question = "To which hospital was the 14-year-old girl injured in the crash taken?"
+    taken = "Paramedics rushed the passenger to HCA Florida Kendall Hospital in critical condition."
+    as_org = [_entity(taken, "HCA Florida Kendall Hospital", "ORG")]  # not GPE/LOC/FAC: a place question
+    strength, (start, end) = answer_phrase("place", taken, question, as_org)
+    assert strength == 1.0 and taken[start:end] == "HCA Florida Kendall Hospital"
+    other_org = [_entity(taken, "HCA Florida Kendall Hospital", "ORG")]
+    assert answer_phrase("place", taken, "Where was the girl taken?", other_org)[0] < 1.0
+
+
+def test_a_time_of_day_answers_what_time():
+    sentence = "Reports of the outage began at around 10 a.m. Eastern Time."
+    found = [_entity(sentence, "around 10 a.m. Eastern Time", "TIME")]
+    asked = answer_phrase("date", sentence, "Around what time did reports of the outage begin?", found)
+    assert asked[0] == 1.0
+    assert answer_phrase("date", sentence, "When did reports of the outage begin?", found)[0] < 1.0
+
+
+def test_a_why_answer_without_a_causal_word_brings_the_next_sentence():
+    sentences = ["This article first appeared on the site.",
+                 "In the middle of the day on Monday, the sky above Sao Paulo went dark.",
+                 "The city was blanketed by smoke from wildfires raging in the Amazon.",
+                 "Earlier this month, the state declared an emergency over the rising number of fires."]
+    candidates = [Candidate(0, text, i) for i, text in enumerate(sentences)]
+    best = Scored(candidates[1], 0.9, 0.8, 0.6, 0.0, None, np.zeros(3))
+    question = "Why did the sky over Sao Paulo go dark in the middle of the day?"
+    extra = neighbour_with_answer(question, best, candidates)
+    # Not the causal word two sentences on ("over the rising number"), but the sentence right after.
+    assert extra is not None and extra.candidate.position == 2
+    # A best sentence that gives its own reason brings nothing.
+    because = Scored(Candidate(0, "The sky went dark because of smoke from wildfires.", 1), 0.9, 0.8, 0.6, 1.0,
+                     (20, 50), np.zeros(3))
+    assert neighbour_with_answer(question, because, candidates) is None
 
 
 def test_eval_credits_a_citation_whose_lines_state_the_answer(tmp_path):
