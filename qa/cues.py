@@ -319,9 +319,9 @@ def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[
         if named:
             return named
     if kind == "person":
-        named = role_apposition(question, sentence, asked)
-        if named:
-            return 1.0, named
+        beside_role = role_apposition(question, sentence, asked)
+        if beside_role:
+            return 1.0, beside_role
     strength = cue_strength(kind, sentence, question)
     if found is not None and kind in ("person", "organisation", "place"):
         # The model saw no name of the type: a capitalised run alone is weak evidence. Numerals and months
