@@ -79,8 +79,6 @@ NAME_ASKED = re.compile(r"\b(?:what|which) (?:\w+ )?(?:name|names|nickname|title
 QUOTED = re.compile(r"[“\"‘]([^”\"’]{2,60})[”\"’]|\(([A-Z][^)]{1,60})\)")
 COPULAS = _words("is was are were")
 NAMED_TYPES = frozenset({"person", "organisation", "place"})
-NAMED_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT"})
-
 QUESTION_STOP = _words("did does do was were is are has have had can could will would should")
 REASON_CUES = re.compile(
     r"\b(?:because|due to|owing to|in order to|so that|as a result|after|amid|citing|since|over|for fear"
@@ -352,8 +350,9 @@ def _entity_phrase(kind: str, question: str, asked: set[str], found) -> tuple[fl
     if kind in NAMED_TYPES:
         # "which hospital" -> "HCA Florida Kendall Hospital", whatever label the model gave the name.
         focus = focus_terms(question)
+        named = LABELS_BY_TYPE["name"] | LABELS_BY_TYPE["organisation"]
         for e in found:
-            if e.label in NAMED_LABELS and focus & set(all_terms(e.text)) and not set(all_terms(e.text)) <= asked:
+            if e.label in named and focus & set(all_terms(e.text)) and not set(all_terms(e.text)) <= asked:
                 return 1.0, (e.start, e.end)
     return None
 

@@ -249,8 +249,7 @@ def answer_sentences(question: str, hits: Sequence[Hit], embedder, max_sentences
                  or neighbour_with_answer(question, picked[0], candidates))
         if extra is not None:
             first, rest = picked[0], [p for p in picked[1:] if p.candidate.text != extra.candidate.text]
-            pair = ([first, extra] if extra.candidate.hit_index != first.candidate.hit_index
-                    else sorted([first, extra], key=lambda s: s.candidate.position))
+            pair = sorted([first, extra], key=lambda s: s.candidate.position)
             picked = (pair + rest)[:max_sentences]
     return picked
 
