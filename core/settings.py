@@ -154,6 +154,17 @@ class Settings(BaseSettings):
         default=2.032, description="Abstention rule: weight of 'the asked-type entity stands beside the question's "
         "words' (fitted)."
     )
+    abstain_weight_reader: float = Field(
+        default=0.0, description="Abstention rule: weight of the reader's probability that its best sentence "
+        "answers (fitted)."
+    )
+    reader: bool = Field(
+        default=True, description="ask ranks the passages' sentences with the reader trained here (models/reader, "
+        "docs/EVALUATION.md); off: the hand-weighted sentence score alone."
+    )
+    reader_dir: Path | None = Field(
+        default=None, description="Folder of the reader's ONNX model and card; default: the one shipped in models/."
+    )
     rerank_passages: bool = Field(
         default=False, description="ask orders the passages by their best answering sentence before citing them "
         "(off: no gain in recall@1 on the calibration half, docs/EVALUATION.md)."

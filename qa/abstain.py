@@ -12,9 +12,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from qa.names import named_terms, unmatched_names
+from qa.names import unmatched_names
+from qa.question import Question
 
-SIGNALS = ("passage", "sentence", "names", "typed", "linked")
+SIGNALS = ("passage", "sentence", "names", "typed", "linked", "reader")
 
 
 @dataclass(frozen=True)
@@ -29,20 +30,22 @@ class Signals:
     # an in-domain question the archive cannot answer is often quoted a sentence that holds a number or name of
     # the asked type about something else ("how much did it pay" -> "it has a new date: March 31").
     linked: float = 1.0
+    # The reader's probability that its best sentence answers the question (qa.reader; 0 when it is off).
+    reader: float = 0.0
 
     def as_vector(self) -> list[float]:
-        return [self.passage, self.sentence, self.names, self.typed, self.linked]
+        return [self.passage, self.sentence, self.names, self.typed, self.linked, self.reader]
 
     def to_json(self) -> dict:
         return {key: round(value, 4) for key, value in asdict(self).items()}
 
 
-def name_coverage(question: str, passages: Sequence[str]) -> tuple[float, list[str]]:
+def name_coverage(question: Question, passages: Sequence[str]) -> tuple[float, list[str]]:
     """Share of the question's names held by the passages, and the names none holds."""
-    names = named_terms(question)
+    names = question.names
     if not names:
         return 1.0, []
-    missing = unmatched_names(question, passages)
+    missing = unmatched_names(question.text, passages, names)
     return 1.0 - len(missing) / len(names), missing
 
 

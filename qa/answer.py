@@ -11,10 +11,11 @@ from core.errors import ArchiveError, InvalidQuery
 from index.records import Hit, SearchFilters
 from qa.abstain import Signals, name_coverage, not_stated, probability, should_abstain
 from qa.citations import check_answer
-from qa.cues import answer_type, phrase_link
-from qa.dates import DateRange, question_dates
+from qa.cues import phrase_link
+from qa.dates import DateRange
 from qa.extractive import Scored, answer_sentences, build_answer, rerank
-from qa.names import named_terms, unheld_names
+from qa.names import unheld_names
+from qa.question import Question, analyse_question
 from qa.records import Answer
 from qa.sources import RawFiles
 
@@ -49,7 +50,7 @@ def abstention(question: str, answerer: str, hits: Sequence[Hit] = (), evidence:
                   hits=tuple(hits), evidence=evidence, note=note)
 
 
-def why_no_evidence(question: str, hits: Sequence[Hit], evidence: float, threshold: float) -> str | None:
+def why_no_evidence(question: Question, hits: Sequence[Hit], evidence: float, threshold: float) -> str | None:
     """Why the passages cannot hold evidence whatever the other signals say, or None when they may.
 
     Only two things settle it alone: no passage at all, or a best passage under the floor `threshold`
@@ -64,13 +65,13 @@ def why_no_evidence(question: str, hits: Sequence[Hit], evidence: float, thresho
     return None
 
 
-def _names_held_in_full(question: str, passages: Sequence[str]) -> bool:
+def _names_held_in_full(question: Question, passages: Sequence[str]) -> bool:
     """The question names someone or something, and one passage holds every word of every name.
 
     A short question about a name ("Who is Hajj Kamil?") embeds far from any long passage, so its cosine
     says little; a passage that holds the whole name is evidence enough to weigh an answer.
     """
-    return bool(named_terms(question)) and any(not unheld_names(question, passage) for passage in passages)
+    return bool(question.names) and any(not unheld_names(question.text, passage) for passage in passages)
 
 
 def _check_request(question: str, answerer: str, k: int) -> None:
@@ -98,15 +99,17 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
     """
     question = question.strip()
     _check_request(question, answerer, k)
-    hits, date_range = _search(searcher, question, k, mode, filters)
+    asked = analyse_question(question)  # the one analysis every stage below reads
+    hits, date_range = _search(searcher, asked, k, mode, filters)
     date_filter = date_range.to_json() if date_range else None
     embedder = searcher.embedder
     evidence = evidence_strength(question, hits, embedder) if hits else 0.0
-    reason = why_no_evidence(question, hits, evidence, settings.abstain_threshold)
+    reason = why_no_evidence(asked, hits, evidence, settings.abstain_threshold)
     if reason:
         return replace(abstention(question, answerer, hits, evidence, note=reason), date_filter=date_filter)
-    picked = answer_sentences(question, hits, embedder)
-    signals, missing = evidence_signals(question, hits, evidence, picked)
+    reader = answer_reader(settings)
+    picked = answer_sentences(asked, hits, embedder, reader=reader)
+    signals, missing = evidence_signals(asked, hits, evidence, picked)
     decided = {**signals.to_json(), "p_answerable": round(probability(signals, settings), 4)}
     # The rule was fitted on the real model's cosines; the hashing stand-in (tests) has only the floor above.
     calibrated = settings.embedding_backend != "hashing" and not str(getattr(embedder, "name", "")).startswith(
@@ -156,29 +159,39 @@ def _generative(question: str, hits: Sequence[Hit], settings, embedder, raw: Raw
                   sentences=checked.sentences, answerer="generative", note=" ".join(notes), hits=tuple(hits))
 
 
-def _search(searcher, question: str, k: int, mode: str, filters) -> tuple[list[Hit], DateRange | None]:
+def answer_reader(settings):
+    """The reader the settings ask for (loaded once per process), or None when it is turned off."""
+    if not settings.reader:
+        return None
+    from qa.reader import load_reader
+
+    return load_reader(settings.reader_dir)
+
+
+def _search(searcher, question: Question, k: int, mode: str, filters) -> tuple[list[Hit], DateRange | None]:
     """The passages, restricted to the dates the question names when the caller gave no date range itself.
 
     When the dated search finds nothing (the archive has no dates there, or the date was of an event, not a
     publication) the question is answered from the whole archive and no date filter is reported.
     """
-    date_range = question_dates(question)
+    date_range = question.dates
     if date_range and not (filters and (filters.since or filters.until)):
         dated = SearchFilters(source_glob=filters.source_glob if filters else None,
                               since=date_range.since, until=date_range.until)
-        hits = list(searcher.search(question, k=k, mode=mode, filters=dated))
+        hits = list(searcher.search(question.text, k=k, mode=mode, filters=dated))
         if hits:
             return hits, date_range
-    return list(searcher.search(question, k=k, mode=mode, filters=filters)), None
+    return list(searcher.search(question.text, k=k, mode=mode, filters=filters)), None
 
 
-def evidence_signals(question: str, hits: Sequence[Hit], evidence: float, picked: Sequence[Scored]):
+def evidence_signals(question: Question, hits: Sequence[Hit], evidence: float, picked: Sequence[Scored]):
     """The abstention rule's signals, and the question's names no passage holds."""
     names, missing = name_coverage(question, [f"{h.chunk.title}\n{h.chunk.text}" for h in hits])
-    kind = answer_type(question)
+    kind = question.kind
     typed = max((p.typed for p in picked), default=0.0) if kind else 1.0
     typed_and_linked = (max((p.typed * phrase_link(question, p.candidate.text, p.span) for p in picked), default=0.0)
                         if kind and kind != "reason" else 1.0)
     best = picked[0].score if picked else 0.0
+    read = max((p.reader for p in picked if p.reader is not None), default=0.0)
     return Signals(passage=float(evidence), sentence=float(best), names=names, typed=float(typed),
-                   linked=float(typed_and_linked)), missing
+                   linked=float(typed_and_linked), reader=float(read)), missing

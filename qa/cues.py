@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from core.text import all_terms, fold, split_words, stem, terms
 from qa.terms import numbers
+
+if TYPE_CHECKING:
+    from qa.question import Question
 
 
 def _words(text: str) -> frozenset[str]:
@@ -141,11 +144,12 @@ def _after_wh(words: list[str], i: int) -> list[str]:
     return kept
 
 
-def cue_strength(kind: str, sentence: str, question: str) -> float:
+def cue_strength(question: Question, sentence: str) -> float:
     """How strongly a sentence holds the kind of thing asked for (0-1); words of the question do not count."""
+    kind = question.kind
     if not kind:
         return 0.0
-    asked = set(all_terms(question))
+    asked = question.asked
     words = all_terms(sentence)
     if kind == "number":  # numbers have their own scorer, which knows which number is asked for
         return number_phrase(question, sentence, None)[0]
@@ -208,7 +212,6 @@ OTHER_NUMBER = 0.4  # a number of another kind than asked (a count where money w
 LIST_NUMBER = re.compile(r"^\s*\d{1,3}[.)]\s")
 
 
-@lru_cache(maxsize=4096)  # asked once per candidate sentence of an answer
 def number_kind(question: str) -> str:
     """Which number a number question asks for: money, percent, count, age, or "" (any number)."""
     q = " ".join(_ALNUM_RUN.findall(fold(question)))
@@ -231,15 +234,15 @@ def _numerals(sentence: str) -> list[tuple[int, int]]:
             if not (skip and m.start() < skip.end())]
 
 
-def number_phrase(question: str, sentence: str, found) -> tuple[float, tuple[int, int] | None]:
+def number_phrase(question: Question, sentence: str, found) -> tuple[float, tuple[int, int] | None]:
     """How strongly a sentence holds the number asked for (0-1), and where.
 
     An entity or written form of the asked kind (money, percent, count, age) that the question does not hold
     counts fully; a number of another kind counts OTHER_NUMBER; numerals inside dates or times, years, and a
     list's own numbering do not count (for a count, "March 31" is no answer to "how many").
     """
-    kind = number_kind(question)
-    asked = set(all_terms(question))
+    kind = question.number_kind
+    asked = question.asked
     listed = LIST_NUMBER.match(sentence)
     entities = [e for e in found or () if not (listed and e.start < listed.end())]
 
@@ -290,16 +293,17 @@ def _precise_date(text: str) -> bool:
     return bool(re.search(r"\d", text)) or bool(folded & (MONTHS | WEEKDAYS))
 
 
-def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[float, tuple[int, int] | None]:
+def answer_phrase(question: Question, sentence: str, found=None) -> tuple[float, tuple[int, int] | None]:
     """How strongly `sentence` holds the thing asked for (0-1), and where: character offsets or None.
 
     `found` are the sentence's named entities (qa.entities); an entity of the asked type that the question
     does not already name counts fully, and so does a name the model missed right after the role a "who"
     question asks about. Without one, the hand cues give a weaker score (reasons are cues only).
     """
+    kind = question.kind
     if not kind:
         return 0.0, None
-    asked = set(all_terms(question))
+    asked = question.asked
     if kind == "reason":
         match = REASON_CUES.search(sentence)
         if not match:
@@ -313,14 +317,14 @@ def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[
         if quoted:
             return 1.0, quoted
     if found is not None:
-        named = _entity_phrase(kind, question, asked, found)
+        named = _entity_phrase(question, found)
         if named:
             return named
     if kind == "person":
-        beside_role = role_apposition(question, sentence, asked)
+        beside_role = role_apposition(question, sentence)
         if beside_role:
             return 1.0, beside_role
-    strength = cue_strength(kind, sentence, question)
+    strength = cue_strength(question, sentence)
     if found is not None and kind in ("person", "organisation", "place"):
         # The model saw no name of the type: a capitalised run alone is weak evidence. Numerals and months
         # stay as the cues score them: the small model misses some ("withdrew 900 troops" has no CARDINAL).
@@ -328,10 +332,11 @@ def answer_phrase(kind: str, sentence: str, question: str, found=None) -> tuple[
     return strength, _cue_span(kind, sentence, asked) if strength else None
 
 
-def _entity_phrase(kind: str, question: str, asked: set[str], found) -> tuple[float, tuple[int, int]] | None:
+def _entity_phrase(question: Question, found) -> tuple[float, tuple[int, int]] | None:
     """The strength and span of the first named entity of the asked type that the question does not name."""
     from qa.entities import LABELS_BY_TYPE
 
+    kind, asked = question.kind, question.asked
     labels = LABELS_BY_TYPE.get(kind, frozenset())
     # An all-capitals word is a call sign or an acronym ("KTRK"), not a person's name, whatever the model says.
     fresh = [e for e in found if e.label in labels and not set(all_terms(e.text)) <= asked
@@ -339,7 +344,7 @@ def _entity_phrase(kind: str, question: str, asked: set[str], found) -> tuple[fl
     if kind == "date":
         # "August 28", "2019", "Tuesday" answer "when"; "a new season" or "10:00 a.m." only partly.
         # "what time / at what hour" asks for the time of day itself ("10 a.m. Eastern Time").
-        clock = TIME_ASKED.search(fold(question)) is not None
+        clock = question.clock
         dated = [e for e in fresh if (e.label == "DATE" or clock and e.label == "TIME") and _precise_date(e.text)]
         if dated:
             return 1.0, (dated[0].start, dated[0].end)
@@ -349,7 +354,7 @@ def _entity_phrase(kind: str, question: str, asked: set[str], found) -> tuple[fl
         return 1.0, (fresh[0].start, fresh[0].end)
     if kind in NAMED_TYPES:
         # "which hospital" -> "HCA Florida Kendall Hospital", whatever label the model gave the name.
-        focus = focus_terms(question)
+        focus = question.focus
         named = LABELS_BY_TYPE["name"] | LABELS_BY_TYPE["organisation"]
         for e in found:
             if e.label in named and focus & set(all_terms(e.text)) and not set(all_terms(e.text)) <= asked:
@@ -357,10 +362,10 @@ def _entity_phrase(kind: str, question: str, asked: set[str], found) -> tuple[fl
     return None
 
 
-def role_apposition(question: str, sentence: str, asked: set[str]) -> tuple[int, int] | None:
+def role_apposition(question: Question, sentence: str) -> tuple[int, int] | None:
     """A capitalised name right after the role the question asks about ("Ramdehol's sister, Inderdai Deyal",
     "trainer Kelsey Ellis" for "who is the sister / trainer"): a name the small NER model often misses."""
-    focus = focus_terms(question)
+    focus, asked = question.focus, question.asked
     if not focus:
         return None
     for match in CAPITALISED.finditer(sentence):
@@ -372,7 +377,7 @@ def role_apposition(question: str, sentence: str, asked: set[str]) -> tuple[int,
     return None
 
 
-def _name_span(sentence: str, asked: set[str], quoted_only: bool = False) -> tuple[int, int] | None:
+def _name_span(sentence: str, asked: frozenset[str], quoted_only: bool = False) -> tuple[int, int] | None:
     """A quoted or bracketed term the question lacks ("(Ermine Icing)"), else a capitalised run or a word
     with capitals inside ("ARKit", "Filecoder.C")."""
     for match in QUOTED.finditer(sentence):
@@ -387,7 +392,7 @@ def _name_span(sentence: str, asked: set[str], quoted_only: bool = False) -> tup
     return None
 
 
-def _cue_span(kind: str, sentence: str, asked: set[str]) -> tuple[int, int] | None:
+def _cue_span(kind: str, sentence: str, asked: frozenset[str]) -> tuple[int, int] | None:
     """Offsets of the first number (number, date) or capitalised run (person, place) the question lacks."""
     if kind == "name":
         return _name_span(sentence, asked)
@@ -408,7 +413,6 @@ LINK_WINDOW = 5  # words on either side of the answering phrase that can tie it 
 ROLE_AFTER_WHO = re.compile(r"\bwho (?:is|was|are|were) (?:the |a |an )?((?:\w+ ){0,2}\w+)")
 
 
-@lru_cache(maxsize=4096)
 def focus_terms(question: str) -> frozenset[str]:
     """The question's words that name what the answer is: "carriers" in "how many member carriers", "newspaper"
     in "which New Hampshire newspaper", "spokesman" in "who is the spokesman of ...". Empty when it has none."""
@@ -432,7 +436,7 @@ def focus_terms(question: str) -> frozenset[str]:
     return frozenset(focus)
 
 
-def phrase_link(question: str, sentence: str, span: tuple[int, int] | None) -> float:
+def phrase_link(question: Question, sentence: str, span: tuple[int, int] | None) -> float:
     """How closely the answering phrase stands to the question's own words (0-1).
 
     1 when a focus word of the question ("spokesman", "carriers") is within LINK_WINDOW words of the phrase,
@@ -445,8 +449,8 @@ def phrase_link(question: str, sentence: str, span: tuple[int, int] | None) -> f
     before = split_words(sentence[:span[0]])[-LINK_WINDOW:]
     after = split_words(sentence[span[1]:])[:LINK_WINDOW]
     near = {stem(w.text) for w in before + after if not w.stop}
-    focus = focus_terms(question)
-    content = set(terms(question))
+    focus = question.focus
+    content = question.content
     if focus:
         return 1.0 if near & focus else 0.5 if near & content else 0.0
     return 1.0 if near & content else 0.0

@@ -1,11 +1,13 @@
 """The extractive answerer: the passage sentences that best answer the question, quoted verbatim and cited.
 
-No language model: sentences are scored by embedding similarity to the question, weighted overlap of the
-question's terms (transliteration variants count), and whether they hold the kind of thing asked for (an
-entity of the expected type, from spaCy's NER; hand cues when the model is not installed).
+With the reader (qa.reader, a cross-encoder trained here on SQuAD-style data) every sentence of the passages,
+up to READER_CANDIDATES, is scored by it; the reader's best few are then scored by hand as well (embedding
+similarity to the question, weighted overlap of its terms, whether they hold the kind of thing asked for: an
+entity of the expected type from spaCy's NER), and the two are mixed with weights fitted on the calibration
+half (docs/EVALUATION.md). Without the reader, the hand score alone ranks a lexical shortlist.
 
-Cost: every sentence of the passages is scored lexically (cheap); only the best few per answer are embedded
-and run through NER (in one batch each, cached per sentence), which is where the time of an answer went.
+Cost: the reader reads ~50 short pairs per answer (ONNX int8, batched); only SHORTLIST sentences are embedded
+and run through NER (in one batch each, cached per sentence).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import numpy as np
 from core.text import split_sentences, terms
 from index.records import Hit
 from qa import entities as ner
-from qa.cues import answer_phrase, answer_type, phrase_link
+from qa.cues import answer_phrase, phrase_link
+from qa.question import Question
 from qa.records import Answer, AnswerSentence, Citation
 from qa.sources import RawFiles
 from qa.terms import TermMatcher, jaccard
@@ -39,6 +42,11 @@ PER_PASSAGE = 2  # of which at least this many (when it has them) from each pass
 CUE_WEIGHT = 0.1  # weight of the hand cues of the asked-for type when shortlisting
 NEIGHBOUR_REACH = 2  # how far (in sentences) the answer may look for the asked-for thing beside its best match
 REASON_REACH = 1  # a causal word two sentences away is as often about something else (measured)
+READER_CANDIDATES = 48  # sentences the reader scores per answer (lexical order decides which when there are more)
+READER_WEIGHT = 1.0  # the mix of reader probability and hand score (fitted on the calibration half)
+HAND_WEIGHT = 0.0
+READER_KEEP = 0.5  # with the reader, a second sentence is quoted when its score is this close to the best
+READER_NEIGHBOURS = True  # with the reader, still quote the typed neighbour of an untyped best sentence
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Scored:
     typed: float
     span: tuple[int, int] | None
     vector: np.ndarray
+    reader: float | None = None  # the reader's probability that this sentence answers (None: reader off)
 
 
 def passage_sentences(hits: Sequence[Hit]) -> list[Candidate]:
@@ -87,7 +96,7 @@ def _rank(hits: Sequence[Hit], candidate: Candidate) -> int:
 
 
 def shortlist(candidates: Sequence[Candidate], lexical: np.ndarray, hits: Sequence[Hit],
-              cues: np.ndarray | None = None) -> list[int]:
+              cues: np.ndarray | None = None, size: int = SHORTLIST) -> list[int]:
     """Indexes of the sentences worth embedding: the best few per passage, then the best overall.
 
     `cues` (the hand cues of the asked-for type, cheap to compute) let a sentence that holds the asked-for
@@ -105,31 +114,45 @@ def shortlist(candidates: Sequence[Candidate], lexical: np.ndarray, hits: Sequen
         if per_hit.get(hit, 0) < PER_PASSAGE:
             chosen.append(int(i))
             per_hit[hit] = per_hit.get(hit, 0) + 1
-    rest = [int(i) for i in order if int(i) not in chosen]
-    return sorted(chosen + rest[:max(0, SHORTLIST - len(chosen))])
+    taken = set(chosen)
+    rest = [int(i) for i in order if int(i) not in taken]
+    return sorted(chosen + rest[:max(0, size - len(chosen))])
 
 
-def typed_parts(kind: str, question: str, texts: Sequence[str]) -> list[tuple[float, tuple[int, int] | None]]:
+def typed_parts(question: Question, texts: Sequence[str]) -> list[tuple[float, tuple[int, int] | None]]:
     """answer_phrase of each text, with NER entities when the model is installed."""
+    kind = question.kind
     found = ner.entities(texts) if kind and kind != "reason" and ner.available() else [None] * len(texts)
-    return [answer_phrase(kind, text, question, ents) for text, ents in zip(texts, found, strict=True)]
+    return [answer_phrase(question, text, ents) for text, ents in zip(texts, found, strict=True)]
 
 
-def score_candidates(question: str, candidates: Sequence[Candidate], hits: Sequence[Hit], embedder) -> list[Scored]:
-    """The shortlisted sentences, scored (higher answers the question better); best first."""
+def score_candidates(question: Question, candidates: Sequence[Candidate], hits: Sequence[Hit], embedder,
+                     reader=None) -> list[Scored]:
+    """The shortlisted sentences, scored (higher answers the question better); best first.
+
+    With `reader` (qa.reader.OnnxReader) the reader scores up to READER_CANDIDATES sentences and its best
+    SHORTLIST go on to the hand score; the final score mixes both (READER_WEIGHT, HAND_WEIGHT).
+    """
     if not candidates:
         return []
-    matcher = TermMatcher(question, [c.text for c in candidates])
+    matcher = TermMatcher(question.text, [c.text for c in candidates])
     lexical = np.array([matcher.coverage(c.text) for c in candidates])
-    kind = answer_type(question)
-    cues = np.array([answer_phrase(kind, c.text, question)[0] if kind and not is_question(c.text) else 0.0
+    kind = question.kind
+    cues = np.array([answer_phrase(question, c.text)[0] if kind and not is_question(c.text) else 0.0
                      for c in candidates])
-    picked = shortlist(candidates, lexical, hits, cues)
+    read: dict[int, float] = {}
+    if reader is not None:
+        considered = shortlist(candidates, lexical, hits, cues, size=READER_CANDIDATES)
+        probabilities = reader.probabilities([(question.text, candidates[i].text) for i in considered])
+        read = dict(zip(considered, probabilities, strict=True))
+        picked = sorted(sorted(read, key=lambda i: -read[i])[:SHORTLIST])
+    else:
+        picked = shortlist(candidates, lexical, hits, cues)
     texts = [candidates[i].text for i in picked]
     vectors = embed_texts(embedder, texts)
-    query = np.asarray(embedder.embed_query(question), dtype=np.float32)
+    query = np.asarray(embedder.embed_query(question.text), dtype=np.float32)
     dense = np.clip(vectors @ query, 0.0, 1.0)
-    typed = typed_parts(kind, question, texts)
+    typed = typed_parts(question, texts)
     scored = []
     for j, i in enumerate(picked):
         # A question holds no answer, whatever numbers or names it repeats ("3. How long does it take?").
@@ -139,21 +162,24 @@ def score_candidates(question: str, candidates: Sequence[Candidate], hits: Seque
         link = phrase_link(question, candidates[i].text, span) if kind in LINKED_TYPES else 0.0
         score = (DENSE_WEIGHT * dense[j] + LEXICAL_WEIGHT * lexical[i] + TYPE_WEIGHT * strength
                  + LINK_WEIGHT * strength * link + RANK_WEIGHT / _rank(hits, candidates[i]))
+        probability = read.get(i)
+        if probability is not None:
+            score = READER_WEIGHT * probability + HAND_WEIGHT * score
         scored.append(Scored(candidates[i], float(score), float(dense[j]), float(lexical[i]), strength, span,
-                             vectors[j]))
+                             vectors[j], probability))
     return sorted(scored, key=lambda s: -s.score)
 
 
-def neighbour_with_answer(question: str, best: Scored, candidates: Sequence[Candidate]) -> Scored | None:
+def neighbour_with_answer(question: Question, best: Scored, candidates: Sequence[Candidate]) -> Scored | None:
     """The nearest sentence of the best sentence's passage that holds the asked-for thing, if it lacks it."""
-    kind = answer_type(question)
+    kind = question.kind
     if not kind or best.typed >= 1.0:
         return None
     reach = REASON_REACH if kind == "reason" else NEIGHBOUR_REACH
     same = [c for c in candidates if c.hit_index == best.candidate.hit_index and c.text != best.candidate.text
             and 0 < abs(c.position - best.candidate.position) <= reach]
     same.sort(key=lambda c: (abs(c.position - best.candidate.position), c.position))
-    for candidate, (strength, span) in zip(same, typed_parts(kind, question, [c.text for c in same]), strict=True):
+    for candidate, (strength, span) in zip(same, typed_parts(question, [c.text for c in same]), strict=True):
         if strength >= 1.0:
             return Scored(candidate, best.score, best.dense, best.lexical, strength, span, best.vector)
     if kind == "reason":
@@ -170,7 +196,7 @@ def is_question(text: str) -> bool:
     return text.rstrip(" \"'”’)»").endswith("?")
 
 
-def answer_after_question(question: str, best: Scored, hits: Sequence[Hit]) -> Scored | None:
+def answer_after_question(question: Question, best: Scored, hits: Sequence[Hit]) -> Scored | None:
     """The sentence that follows the best sentence when that one is itself a question (the FAQ's answer).
 
     Any length counts ("A vigilante!"): it is quoted beside the question that gives it its meaning.
@@ -182,7 +208,7 @@ def answer_after_question(question: str, best: Scored, hits: Sequence[Hit]) -> S
     if following >= len(sentences) or is_question(sentences[following].text):
         return None
     text = sentences[following].text
-    strength, span = typed_parts(answer_type(question), question, [text])[0]
+    strength, span = typed_parts(question, [text])[0]
     return Scored(Candidate(best.candidate.hit_index, text, following), best.score, best.dense, best.lexical,
                   strength, span, best.vector)
 
@@ -193,8 +219,9 @@ def select_sentences(scored: Sequence[Scored], max_sentences: int = 3) -> list[S
     if not scored:
         return chosen
     best = scored[0].score
+    keep = KEEP_RATIO if scored[0].reader is None else READER_KEEP
     for item in scored:
-        if len(chosen) == max_sentences or (chosen and item.score < KEEP_RATIO * best):
+        if len(chosen) == max_sentences or (chosen and item.score < keep * best):
             break
         if any(jaccard(item.candidate.text, c.candidate.text) >= DUPLICATE_JACCARD
                or float(item.vector @ c.vector) >= DUPLICATE_COSINE for c in chosen):
@@ -239,14 +266,16 @@ def build_answer(question: str, hits: Sequence[Hit], picked: Sequence[Scored], r
                   sentences=tuple(sentences), answerer="extractive", note=note, hits=tuple(hits))
 
 
-def answer_sentences(question: str, hits: Sequence[Hit], embedder, max_sentences: int = 3) -> list[Scored]:
+def answer_sentences(question: Question, hits: Sequence[Hit], embedder, max_sentences: int = 3,
+                     reader=None) -> list[Scored]:
     """The sentences the extractive answer quotes, best first (the neighbour holding the answer included)."""
     candidates = passage_sentences(hits)
-    scored = score_candidates(question, candidates, hits, embedder)
+    scored = score_candidates(question, candidates, hits, embedder, reader)
     picked = select_sentences(scored, max_sentences)
     if picked:
+        neighbours = READER_NEIGHBOURS or picked[0].reader is None
         extra = (answer_after_question(question, picked[0], hits)
-                 or neighbour_with_answer(question, picked[0], candidates))
+                 or (neighbour_with_answer(question, picked[0], candidates) if neighbours else None))
         if extra is not None:
             first, rest = picked[0], [p for p in picked[1:] if p.candidate.text != extra.candidate.text]
             pair = sorted([first, extra], key=lambda s: s.candidate.position)
@@ -255,10 +284,11 @@ def answer_sentences(question: str, hits: Sequence[Hit], embedder, max_sentences
 
 
 def extractive_answer(
-    question: str, hits: Sequence[Hit], embedder, raw: RawFiles, *, max_sentences: int = 3, note: str = ""
+    question: Question, hits: Sequence[Hit], embedder, raw: RawFiles, *, max_sentences: int = 3, note: str = "",
+    reader=None,
 ) -> Answer | None:
     """The answer made of quoted sentences, or None when the passages hold no usable sentence."""
-    picked = answer_sentences(question, hits, embedder, max_sentences)
+    picked = answer_sentences(question, hits, embedder, max_sentences, reader)
     if not picked:
         return None
-    return build_answer(question, hits, picked, raw, note)
+    return build_answer(question.text, hits, picked, raw, note)

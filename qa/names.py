@@ -45,7 +45,7 @@ def _ends_phrase(word: str) -> bool:
     return word[-1:] in ",;:?!."
 
 
-def unmatched_names(question: str, texts: Iterable[str]) -> list[str]:
+def unmatched_names(question: str, texts: Iterable[str], names: Iterable[str] | None = None) -> list[str]:
     """The question's names that none of `texts` holds, allowing transliteration variants.
 
     A name counts as held when any of its words does, or when its words run together do ("Abu Kamal" and
@@ -54,7 +54,7 @@ def unmatched_names(question: str, texts: Iterable[str]) -> list[str]:
     joined_text = "\n".join(texts)
     vocabulary = Vocabulary(joined_text, extra=_initialisms(joined_text))
     missing = []
-    for name in named_terms(question):
+    for name in named_terms(question) if names is None else names:
         terms = question_terms(name)
         if not terms or any(vocabulary.match(term, previous) for term, previous in terms):
             continue

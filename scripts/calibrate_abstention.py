@@ -101,6 +101,28 @@ def tune_weights(searcher, settings, items, raw) -> dict:
     return {"answer_cited": best[0], "of": len(answerable), "dense": best[1], "lexical": best[2], "type": best[3]}
 
 
+def tune_reader(searcher, settings, items, raw) -> dict:
+    """The mix of reader and hand score, the keep ratio and the neighbour rule with the most answerable
+    calibration questions answered with the right lines (ties: the simpler setting, listed first)."""
+    answerable = [i for i in items if not i.get("unanswerable")]
+    grid = list(itertools.product((0.0, 0.25, 0.5, 1.0), (0.3, 0.5, 0.7, 0.9), (False, True)))
+    table = []
+    for hand, keep, neighbours in grid:
+        extractive.READER_WEIGHT, extractive.HAND_WEIGHT = 1.0, hand
+        extractive.READER_KEEP, extractive.READER_NEIGHBOURS = keep, neighbours
+        verdicts = answer_all(searcher, settings, answerable, raw)
+        right = sum(v["answer_cited"] for v in verdicts)
+        words = float(np.mean([v["words"] for v in verdicts]))
+        print(f"hand {hand} keep {keep} neighbours {neighbours}: {right}/{len(answerable)} ({words:.0f} words)",
+              file=sys.stderr)
+        table.append({"hand": hand, "keep": keep, "neighbours": neighbours, "answer_cited": right,
+                      "mean_words": round(words, 1)})
+    best = max(table, key=lambda row: row["answer_cited"])
+    extractive.HAND_WEIGHT, extractive.READER_KEEP = best["hand"], best["keep"]
+    extractive.READER_NEIGHBOURS = best["neighbours"]
+    return {"best": best, "of": len(answerable), "grid": table}
+
+
 def decided(verdict: dict, w: np.ndarray, cut: float) -> bool:
     """Whether the fitted rule abstains on a verdict recorded with the rule turned off."""
     if verdict["signals"] is None:  # abstained before the rule (no passage, or under the floor)
@@ -165,6 +187,7 @@ def main() -> int:
     parser.add_argument("--cut", type=float, default=0.5, help="abstain under this probability")
     parser.add_argument("--questions", default=str(ROOT / "tests" / "eval" / "web_questions.jsonl"))
     parser.add_argument("--weights", action="store_true", help="grid-search the sentence weights first")
+    parser.add_argument("--reader-grid", action="store_true", help="grid-search the reader / hand mix first")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.from_report:
@@ -181,6 +204,8 @@ def main() -> int:
     report: dict = {"half": HALF, "questions": len(items)}
     if args.weights:
         report["sentence_weights"] = tune_weights(searcher, settings, items, raw)
+    if args.reader_grid:
+        report["reader_mix"] = tune_reader(searcher, settings, items, raw)
     verdicts = answer_all(searcher, settings, items, raw)
     x = np.array([[v["signals"][name] for name in SIGNALS] for v in verdicts])
     y = np.array([0.0 if v["unanswerable"] else 1.0 for v in verdicts])

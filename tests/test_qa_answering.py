@@ -12,6 +12,7 @@ from qa.abstain import Signals, name_coverage, not_stated, probability, should_a
 from qa.cues import answer_phrase, answer_type
 from qa.dates import question_dates
 from qa.entities import Entity
+from qa.question import analyse_question
 from qa.records import Answer, AnswerSentence, Citation
 
 TODAY = date(2026, 11, 22)
@@ -35,18 +36,18 @@ def test_answer_type(question, kind):
 def test_answer_phrase_prefers_a_fresh_entity_of_the_asked_type():
     sentence = "The chain is owned by Usman Hasib, who founded it in Houston."
     found = (Entity(22, 33, "PERSON", "Usman Hasib"), Entity(55, 62, "GPE", "Houston"))
-    strength, span = answer_phrase("person", sentence, "Who owns the chain?", found)
+    strength, span = answer_phrase(analyse_question("Who owns the chain?"), sentence, found)
     assert strength == 1.0 and sentence[span[0]:span[1]] == "Usman Hasib"
     # The question already names the only person: the sentence does not hold a new one.
-    strength, span = answer_phrase("person", sentence, "Who is Usman Hasib?", found[:1])
+    strength, span = answer_phrase(analyse_question("Who is Usman Hasib?"), sentence, found[:1])
     assert strength < 1.0
 
 
 def test_answer_phrase_without_entities_falls_back_to_cues():
-    strength, span = answer_phrase("number", "The chain has 25 salons across Texas.", "How many salons?", None)
+    strength, span = answer_phrase(analyse_question("How many salons?"), "The chain has 25 salons across Texas.", None)
     assert strength == 1.0 and span is not None
-    assert answer_phrase("reason", "It closed because the rent doubled.", "Why did it close?")[1] is not None
-    assert answer_phrase("number", "Nothing here counts.", "How many salons?", ()) == (0.0, None)
+    assert answer_phrase(analyse_question("Why did it close?"), "It closed because the rent doubled.")[1] is not None
+    assert answer_phrase(analyse_question("How many salons?"), "Nothing here counts.", ()) == (0.0, None)
 
 
 @pytest.mark.parametrize("question, since, until", [
@@ -71,7 +72,7 @@ def test_questions_without_a_date_range(question):
 
 def _rule(**weights):
     base = dict(abstain_intercept=-6.0, abstain_weight_passage=8.0, abstain_weight_sentence=4.0,
-                abstain_weight_names=2.0, abstain_weight_typed=1.0, abstain_weight_linked=1.0,
+                abstain_weight_names=2.0, abstain_weight_typed=1.0, abstain_weight_linked=1.0, abstain_weight_reader=0.0,
                 abstain_probability=0.5)
     return SimpleNamespace(**{**base, **weights})
 
@@ -86,9 +87,10 @@ def test_no_single_signal_vetoes_a_strong_passage():
 
 
 def test_name_coverage_counts_spelling_variants():
-    share, missing = name_coverage("What did Abu Kamal residents report?", ["Residents of Bukamal said"])
+    residents = ["Residents of Bukamal said"]
+    share, missing = name_coverage(analyse_question("What did Abu Kamal residents report?"), residents)
     assert share == 1.0 and missing == []
-    share, missing = name_coverage("What did Haifa residents report?", ["Residents of Bukamal said"])
+    share, missing = name_coverage(analyse_question("What did Haifa residents report?"), ["Residents of Bukamal said"])
     assert share == 0.0 and missing == ["Haifa"]
 
 

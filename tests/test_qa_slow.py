@@ -11,6 +11,7 @@ import pytest
 from archive_qa.cli import main
 from core.settings import BUNDLED_ARCHIVE, PROJECT_ROOT, load_settings
 from qa.answer import ABSTAIN_MESSAGE, FALLBACK_NOTE, answer_question
+from qa.question import analyse_question
 from qa.sources import RawFiles
 
 pytestmark = pytest.mark.slow
@@ -176,5 +177,5 @@ def test_spacy_entities_of_the_asked_type():
     found = entities.entities([sentence])[0]
     labels = {e.text: e.label for e in found}
     assert labels.get("John Kirby") == "PERSON" and labels.get("Syria") == "GPE"
-    strength, (start, end) = answer_phrase("number", sentence, "How many troops did the U.S. withdraw?", found)
+    strength, (start, end) = answer_phrase(analyse_question("How many troops did the U.S. withdraw?"), sentence, found)
     assert strength == 1.0 and sentence[start:end] == "900"

@@ -23,6 +23,7 @@ from qa.citations import check_answer, parse_markers
 from qa.cues import answer_type, cue_strength
 from qa.evaluate import answer_matches, format_report, run_evaluation
 from qa.generative import INSTRUCTION_PLACEHOLDER
+from qa.question import analyse_question
 from qa.records import Answer, AnswerSentence, Citation
 from qa.render import answer_to_markdown, answer_to_text
 from qa.retriever import ArchiveRetriever
@@ -175,10 +176,10 @@ def test_transliteration_variants_count_as_matches():
 def test_answer_type_cues_ignore_what_the_question_already_says():
     question = "How many attacks did the groups launch in 2024?"
     assert answer_type(question) == "number"
-    assert cue_strength("number", "The groups launched 89 attacks in 2024.", question) == 1.0
-    assert cue_strength("number", "The groups launched attacks in 2024.", question) == 0.0
+    assert cue_strength(analyse_question(question), "The groups launched 89 attacks in 2024.") == 1.0
+    assert cue_strength(analyse_question(question), "The groups launched attacks in 2024.") == 0.0
     assert answer_type("Who leads Hezbollah?") == "person"
-    assert cue_strength("person", "Hezbollah chief Sheikh Naim Qassem spoke.", "Who leads Hezbollah?") == 1.0
+    assert cue_strength(analyse_question("Who leads Hezbollah?"), "Hezbollah chief Sheikh Naim Qassem spoke.") == 1.0
     assert answer_type("Where did the fighters arrive?") == "place"
     assert answer_type("When was the office closed?") == "date"
 
@@ -469,6 +470,34 @@ def test_a_short_question_about_a_name_a_passage_holds_in_full_is_not_refused_fo
     chunk = _chunk("c.txt", "Militia Leaders Meet", "They met the commander of all the militias, Hajj Kamil.", 3, 3)
     passage = Hit(rank=1, score=0.5, chunk=chunk, dense_score=0.15)
     # A cosine under the threshold alone would abstain; the whole name in the passage lets the answerer try.
-    assert why_no_evidence("Who is Hajj Kamil?", [passage], 0.15, 0.30) is None
-    assert why_no_evidence("Who is Hajj Smith?", [passage], 0.15, 0.30) is not None
-    assert why_no_evidence("What is the capital of Australia?", [passage], 0.12, 0.30) is not None
+    assert why_no_evidence(analyse_question("Who is Hajj Kamil?"), [passage], 0.15, 0.30) is None
+    assert why_no_evidence(analyse_question("Who is Hajj Smith?"), [passage], 0.15, 0.30) is not None
+    assert why_no_evidence(analyse_question("What is the capital of Australia?"), [passage], 0.12, 0.30) is not None
+
+
+# ---- the question, analysed once ------------------------------------------------------------------------------
+
+
+def test_the_question_record_holds_what_every_stage_reads():
+    asked = analyse_question("  How much did Hezbollah's Sheikh Naim Qassem pay since March 2024?  ")
+    assert asked.text == "How much did Hezbollah's Sheikh Naim Qassem pay since March 2024?"
+    assert asked.kind == "number" and asked.number_kind == "money"
+    assert asked.names and "Naim" in " ".join(asked.names)
+    assert asked.dates is not None and str(asked.dates.since).startswith("2024-03")
+    assert "qassem" in asked.asked and not asked.clock
+    who = analyse_question("Who is the spokesman of the ministry?")
+    assert who.kind == "person" and "spokesman" in who.focus
+    assert analyse_question("At what time did the outage begin?").clock
+
+
+def test_an_answer_analyses_its_question_once(searcher, settings, monkeypatch):
+    import qa.question
+
+    calls = []
+    real = qa.question.answer_type
+    monkeypatch.setattr(qa.question, "answer_type", lambda text: calls.append(text) or real(text))
+    # Any stage that worked the type out again would go through qa.cues.answer_type itself.
+    monkeypatch.setattr("qa.cues.answer_type", lambda text: pytest.fail(f"type worked out again for {text!r}"))
+    answer = answer_question(searcher, "How many fighters arrived in Deir Ezzor?", settings)
+    assert not answer.abstained
+    assert calls == ["How many fighters arrived in Deir Ezzor?"]

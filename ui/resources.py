@@ -57,8 +57,17 @@ def _embedder(model: str, backend: str, batch_size: int, _settings: Settings) ->
 
 
 def start_loading_model(settings: Settings) -> None:
-    """Start loading the embedding model now (cheap after the first call of the process)."""
+    """Start loading the embedding model and the reader now (cheap after the first call of the process)."""
     _embedder(settings.embedding_model, settings.embedding_backend, settings.embed_batch_size, settings)
+    if settings.reader:
+        _reader_prefetch(str(settings.reader_dir or ""))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _reader_prefetch(reader_dir: str) -> Any:
+    from qa.reader import prefetch_reader
+
+    return prefetch_reader(reader_dir or None)
 
 
 @st.cache_resource(show_spinner="Opening the index…", max_entries=4)

@@ -24,6 +24,10 @@ def run(args: argparse.Namespace) -> int:
     if not check_single_or_batch("ask", args.question, args.questions, "--questions"):
         return 2
     settings = settings_from(args)
+    if settings.reader:
+        from qa.reader import prefetch_reader
+
+        prefetch_reader(settings.reader_dir)  # loads while the index and the embedder open
     searcher = Searcher.open(settings)
     if args.questions is not None:
         from archive_qa.commands.batch_run import ask_batch

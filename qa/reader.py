@@ -1,0 +1,140 @@
+"""The reader: a cross-encoder trained here (scripts/train_reader.py) that scores whether a sentence answers a
+question, run with ONNX Runtime and the `tokenizers` library (no torch, no transformers at answer time).
+
+It ships in the repository (models/reader/: the ONNX file, its tokenizer, and reader.json with the held-out
+figures and the file's sha256, checked before the model is loaded: a changed or truncated file is refused).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from core.errors import ArchiveError
+
+DEFAULT_READER_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
+MODEL_FILE = "reader.onnx"
+CARD_FILE = "reader.json"
+TOKENIZER_FILE = Path("tokenizer") / "tokenizer.json"
+BATCH = 32
+CACHE_PAIRS = 8192  # logits kept per process: related questions come back to the same passages
+
+
+class ReaderUnavailable(ArchiveError):
+    """The reader's files are missing, altered, or cannot be loaded."""
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+class OnnxReader:
+    """Probabilities that each (question, sentence) pair answers, from the ONNX cross-encoder."""
+
+    def __init__(self, model_path: Path, tokenizer_path: Path, max_length: int = 128, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.enable_truncation(max_length, strategy="longest_first")
+        self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+        self.lock = threading.Lock()  # the app answers from several threads; one session run at a time is enough
+        self.cache: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def logits(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """The reader's logit for each pair (higher: the sentence answers the question)."""
+        import numpy as np
+
+        with self.lock:
+            known = {pair: self.cache[pair] for pair in pairs if pair in self.cache}
+        todo = sorted({pair for pair in pairs if pair not in known}, key=lambda p: len(p[0]) + len(p[1]))
+        # Sorted by length so each batch pads to about its own length (the cost is in the padded tokens).
+        for start in range(0, len(todo), BATCH):
+            chunk = todo[start:start + BATCH]
+            encoded = self.tokenizer.encode_batch(chunk)
+            feed = {"input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                    "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64)}
+            with self.lock:
+                out = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
+            known.update(zip(chunk, (float(v) for v in out.reshape(len(chunk), -1)[:, 0]), strict=True))
+        with self.lock:
+            for pair in todo:
+                self.cache[pair] = known[pair]
+            while len(self.cache) > CACHE_PAIRS:
+                self.cache.popitem(last=False)
+        return [known[pair] for pair in pairs]
+
+    def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        return [sigmoid(x) for x in self.logits(pairs)] if pairs else []
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_card(reader_dir: Path) -> dict:
+    card_path = reader_dir / CARD_FILE
+    try:
+        return json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ReaderUnavailable(f"no reader at {reader_dir} ({CARD_FILE} is missing)") from exc
+    except (OSError, ValueError) as exc:
+        raise ReaderUnavailable(f"the reader's card {card_path} cannot be read: {exc}") from exc
+
+
+_LOADING = threading.Lock()  # one load per folder, whether the prefetch thread or the answer asks first
+
+
+def load_reader(reader_dir: Path | str | None = None) -> OnnxReader:
+    """The shipped reader (loaded once per process), after checking its file against the sha256 its card records."""
+    folder = Path(reader_dir) if reader_dir else DEFAULT_READER_DIR
+    with _LOADING:
+        return _load(str(folder.resolve()))
+
+
+def prefetch_reader(reader_dir: Path | str | None = None) -> threading.Thread:
+    """Start loading the reader in the background (the index and the embedder load meanwhile on the other core).
+
+    A failure is left for load_reader to raise, with its message, when the answer needs the reader.
+    """
+    def load_quietly() -> None:
+        with contextlib.suppress(ArchiveError):
+            load_reader(reader_dir)
+
+    thread = threading.Thread(target=load_quietly, name="reader-prefetch", daemon=True)
+    thread.start()
+    return thread
+
+
+@lru_cache(maxsize=2)
+def _load(folder: str) -> OnnxReader:
+    reader_dir = Path(folder)
+    card = read_card(reader_dir)
+    model_path = reader_dir / MODEL_FILE
+    if not model_path.is_file():
+        raise ReaderUnavailable(f"the reader's model {model_path} is missing")
+    actual = file_sha256(model_path)
+    if actual != card.get("sha256"):
+        raise ReaderUnavailable(f"the reader's model {model_path} does not match its card (sha256 {actual[:16]}, "
+                                f"expected {str(card.get('sha256'))[:16]}): reinstall it from the repository")
+    try:
+        return OnnxReader(model_path, reader_dir / TOKENIZER_FILE, max_length=int(card.get("max_length", 128)))
+    except Exception as exc:  # onnxruntime and tokenizers raise their own types for a broken file
+        raise ReaderUnavailable(f"the reader at {reader_dir} cannot be loaded: {exc}") from exc
