@@ -42,10 +42,14 @@ PER_PASSAGE = 2  # of which at least this many (when it has them) from each pass
 CUE_WEIGHT = 0.1  # weight of the hand cues of the asked-for type when shortlisting
 NEIGHBOUR_REACH = 2  # how far (in sentences) the answer may look for the asked-for thing beside its best match
 REASON_REACH = 1  # a causal word two sentences away is as often about something else (measured)
-READER_CANDIDATES = 48  # sentences the reader scores per answer (lexical order decides which when there are more)
-READER_WEIGHT = 1.0  # the mix of reader probability and hand score (fitted on the calibration half)
-HAND_WEIGHT = 0.0
-READER_KEEP = 0.5  # with the reader, a second sentence is quoted when its score is this close to the best
+READER_SHORTLIST = 6  # the reader's best this many are embedded, tagged and scored by hand too (10 and 6: same calibration answers)
+READER_CANDIDATES = 24  # sentences the reader scores per answer, in lexical order (16-48 gave the same calibration answers)
+# The mix of reader probability and hand score, the keep ratio and the neighbour rule: chosen on the calibration half
+# (scripts/calibrate_abstention.py --reader-grid: the most right answers among mixes quoting at most 10 % more words
+# than the hand answerer; docs/EVALUATION.md has the grid).
+READER_WEIGHT = 1.0
+HAND_WEIGHT = 2.0
+READER_KEEP = 0.7  # with the reader, a second sentence is quoted when its score is this close to the best
 READER_NEIGHBOURS = True  # with the reader, still quote the typed neighbour of an untyped best sentence
 
 
@@ -145,7 +149,7 @@ def score_candidates(question: Question, candidates: Sequence[Candidate], hits: 
         considered = shortlist(candidates, lexical, hits, cues, size=READER_CANDIDATES)
         probabilities = reader.probabilities([(question.text, candidates[i].text) for i in considered])
         read = dict(zip(considered, probabilities, strict=True))
-        picked = sorted(sorted(read, key=lambda i: -read[i])[:SHORTLIST])
+        picked = sorted(sorted(read, key=lambda i: -read[i])[:READER_SHORTLIST])
     else:
         picked = shortlist(candidates, lexical, hits, cues)
     texts = [candidates[i].text for i in picked]

@@ -23,7 +23,7 @@ DEFAULT_READER_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
 MODEL_FILE = "reader.onnx"
 CARD_FILE = "reader.json"
 TOKENIZER_FILE = Path("tokenizer") / "tokenizer.json"
-BATCH = 32
+BATCH = 16  # pairs per ONNX run: length-sorted batches of 16 pad least for ~24 pairs (measured: 111 ms vs 156 at 32)
 CACHE_PAIRS = 8192  # logits kept per process: related questions come back to the same passages
 
 

@@ -101,11 +101,20 @@ def tune_weights(searcher, settings, items, raw) -> dict:
     return {"answer_cited": best[0], "of": len(answerable), "dense": best[1], "lexical": best[2], "type": best[3]}
 
 
+WORDS_SLACK = 1.1  # a reader configuration may quote at most 10 % more words than the hand answerer
+
+
 def tune_reader(searcher, settings, items, raw) -> dict:
     """The mix of reader and hand score, the keep ratio and the neighbour rule with the most answerable
-    calibration questions answered with the right lines (ties: the simpler setting, listed first)."""
+    calibration questions answered with the right lines, among the configurations whose answers are on average
+    no longer than the hand answerer's (WORDS_SLACK): quoting more sentences finds more answers, and that is not
+    what a user asks for. Ties: the first listed."""
     answerable = [i for i in items if not i.get("unanswerable")]
-    grid = list(itertools.product((0.0, 0.25, 0.5, 1.0), (0.3, 0.5, 0.7, 0.9), (False, True)))
+    hand_only = answer_all(searcher, settings.model_copy(update={"reader": False}), answerable, raw)
+    baseline = {"answer_cited": sum(v["answer_cited"] for v in hand_only),
+                "mean_words": round(float(np.mean([v["words"] for v in hand_only])), 1)}
+    print(f"hand answerer: {baseline}", file=sys.stderr)
+    grid = list(itertools.product((0.0, 0.5, 1.0, 2.0), (0.5, 0.7, 0.9), (False, True)))
     table = []
     for hand, keep, neighbours in grid:
         extractive.READER_WEIGHT, extractive.HAND_WEIGHT = 1.0, hand
@@ -117,24 +126,25 @@ def tune_reader(searcher, settings, items, raw) -> dict:
               file=sys.stderr)
         table.append({"hand": hand, "keep": keep, "neighbours": neighbours, "answer_cited": right,
                       "mean_words": round(words, 1)})
-    best = max(table, key=lambda row: row["answer_cited"])
+    allowed = [row for row in table if row["mean_words"] <= WORDS_SLACK * baseline["mean_words"]] or table
+    best = max(allowed, key=lambda row: row["answer_cited"])
     extractive.HAND_WEIGHT, extractive.READER_KEEP = best["hand"], best["keep"]
     extractive.READER_NEIGHBOURS = best["neighbours"]
-    return {"best": best, "of": len(answerable), "grid": table}
+    return {"best": best, "of": len(answerable), "hand_answerer": baseline, "grid": table}
 
 
-def decided(verdict: dict, w: np.ndarray, cut: float) -> bool:
+def decided(verdict: dict, w: np.ndarray, cut: float, signals=SIGNALS) -> bool:
     """Whether the fitted rule abstains on a verdict recorded with the rule turned off."""
     if verdict["signals"] is None:  # abstained before the rule (no passage, or under the floor)
         return verdict["abstained"]
-    x = np.array([verdict["signals"][name] for name in SIGNALS])
+    x = np.array([verdict["signals"][name] for name in signals])
     return bool(1 / (1 + np.exp(-(w[0] + x @ w[1:]))) < cut)
 
 
-def figures_with_rule(verdicts: list[dict], w: np.ndarray, cut: float) -> dict:
+def figures_with_rule(verdicts: list[dict], w: np.ndarray, cut: float, signals=SIGNALS) -> dict:
     """The eval figures the fitted rule gives, from verdicts recorded with the rule turned off (exactly what
     `archive-qa eval` reports with these coefficients: the answers themselves do not depend on them)."""
-    abstain = [decided(v, w, cut) for v in verdicts]
+    abstain = [decided(v, w, cut, signals) for v in verdicts]
     answerable = [(v, a) for v, a in zip(verdicts, abstain, strict=True) if not v["unanswerable"]]
     unanswerable = [a for v, a in zip(verdicts, abstain, strict=True) if v["unanswerable"]]
     abstained_labels = [v["unanswerable"] for v, a in zip(verdicts, abstain, strict=True) if a]
@@ -152,27 +162,35 @@ def figures_with_rule(verdicts: list[dict], w: np.ndarray, cut: float) -> dict:
     }
 
 
-def from_report(path: Path, apply_to: list[Path], cut: float) -> dict:
+def from_report(path: Path, apply_to: list[Path], cut: float, signals=SIGNALS) -> dict:
     """Fit on the calibration-half verdicts of an eval report run with ARCHIVE_QA_ABSTAIN_PROBABILITY=0, then
     give the figures of the fitted rule on each half of it and on the other reports."""
     verdicts = json.loads(path.read_text())["items"]["extractive"]
     fit = [v for v in verdicts if v.get("half") == HALF and v["signals"] is not None]
-    x = np.array([[v["signals"][name] for name in SIGNALS] for v in fit])
+    x = np.array([[v["signals"][name] for name in signals] for v in fit])
     y = np.array([0.0 if v["unanswerable"] else 1.0 for v in fit])
     w = fit_logistic(x, y)
     p = 1 / (1 + np.exp(-(w[0] + x @ w[1:])))
+    loo = {c: 0 for c in (0.3, 0.4, 0.5, 0.6, 0.7)}  # leave-one-out right decisions, to choose signals and cut
+    for i in range(len(fit)):
+        keep = np.arange(len(fit)) != i
+        w_i = fit_logistic(x[keep], y[keep])
+        p_i = 1 / (1 + np.exp(-(w_i[0] + x[i] @ w_i[1:])))
+        for c in loo:
+            loo[c] += int((p_i < c) == (y[i] == 0) and (y[i] == 0 or fit[i]["answer_cited"]))
     report: dict = {"fitted_on": f"{path} ({HALF} half, {len(fit)} questions)",
                     "coefficients": {"intercept": round(float(w[0]), 3),
-                                     **{n: round(float(c), 3) for n, c in zip(SIGNALS, w[1:], strict=True)}},
+                                     **{n: round(float(c), 3) for n, c in zip(signals, w[1:], strict=True)}},
+                    "leave_one_out_right_decisions": {str(c): n for c, n in loo.items()},
                     "cuts_on_calibration": [abstention_figures(p, y, c) for c in (0.3, 0.4, 0.5, 0.6, 0.7)],
                     "cut": cut, "figures": {}}
     halves = sorted({v.get("half") or "all" for v in verdicts})
     for half in halves:
         chosen = [v for v in verdicts if (v.get("half") or "all") == half]
-        report["figures"][f"{path.name}:{half}"] = figures_with_rule(chosen, w, cut)
+        report["figures"][f"{path.name}:{half}"] = figures_with_rule(chosen, w, cut, signals)
     for other in apply_to:
         chosen = json.loads(other.read_text())["items"]["extractive"]
-        report["figures"][f"{other.name}:all"] = figures_with_rule(chosen, w, cut)
+        report["figures"][f"{other.name}:all"] = figures_with_rule(chosen, w, cut, signals)
     return report
 
 
@@ -185,13 +203,15 @@ def main() -> int:
     parser.add_argument("--apply-to", type=Path, action="append", default=[],
                         help="another report (same kind) to give the fitted rule's figures on")
     parser.add_argument("--cut", type=float, default=0.5, help="abstain under this probability")
+    parser.add_argument("--signals", type=lambda text: tuple(text.split(",")), default=SIGNALS,
+                        help=f"the signals the rule weighs (default: all of {','.join(SIGNALS)}; the others get 0)")
     parser.add_argument("--questions", default=str(ROOT / "tests" / "eval" / "web_questions.jsonl"))
     parser.add_argument("--weights", action="store_true", help="grid-search the sentence weights first")
     parser.add_argument("--reader-grid", action="store_true", help="grid-search the reader / hand mix first")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.from_report:
-        print(json.dumps(from_report(args.from_report, args.apply_to, args.cut), indent=2))
+        print(json.dumps(from_report(args.from_report, args.apply_to, args.cut, args.signals), indent=2))
         return 0
     if not (args.archive and args.index):
         parser.error("--archive and --index are needed unless --from-report is given")
@@ -206,7 +226,7 @@ def main() -> int:
         report["sentence_weights"] = tune_weights(searcher, settings, items, raw)
     if args.reader_grid:
         report["reader_mix"] = tune_reader(searcher, settings, items, raw)
-    verdicts = answer_all(searcher, settings, items, raw)
+    verdicts = [v for v in answer_all(searcher, settings, items, raw) if v["signals"] is not None]
     x = np.array([[v["signals"][name] for name in SIGNALS] for v in verdicts])
     y = np.array([0.0 if v["unanswerable"] else 1.0 for v in verdicts])
     w = fit_logistic(x, y)

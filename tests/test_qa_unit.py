@@ -501,3 +501,16 @@ def test_an_answer_analyses_its_question_once(searcher, settings, monkeypatch):
     answer = answer_question(searcher, "How many fighters arrived in Deir Ezzor?", settings)
     assert not answer.abstained
     assert calls == ["How many fighters arrived in Deir Ezzor?"]
+
+
+def test_the_reader_ranks_the_sentences_and_feeds_the_abstention_rule(searcher, settings):
+    from qa.reader import load_reader
+
+    question = "How many fighters arrived in Deir Ezzor with the brigades?"
+    answer = answer_question(searcher, question, settings)
+    # The signal is the reader's probability for a quoted sentence (the best it scored).
+    quoted = load_reader().probabilities([(question, s.text) for s in answer.sentences])
+    assert any(abs(p - answer.signals["reader"]) < 1e-3 for p in quoted) and answer.signals["reader"] > 0
+    # Turned off, the hand score alone ranks and the reader gives no signal.
+    hand = answer_question(searcher, question, settings.model_copy(update={"reader": False}))
+    assert hand.signals["reader"] == 0.0 and hand.sentences
