@@ -21,6 +21,7 @@ from core.text import split_sentences, terms
 from index.records import Hit
 from qa import entities as ner
 from qa.cues import answer_phrase, phrase_link
+from qa.injection import addresses_a_model
 from qa.question import Question
 from qa.records import Answer, AnswerSentence, Citation
 from qa.sources import RawFiles
@@ -42,8 +43,10 @@ PER_PASSAGE = 2  # of which at least this many (when it has them) from each pass
 CUE_WEIGHT = 0.1  # weight of the hand cues of the asked-for type when shortlisting
 NEIGHBOUR_REACH = 2  # how far (in sentences) the answer may look for the asked-for thing beside its best match
 REASON_REACH = 1  # a causal word two sentences away is as often about something else (measured)
-READER_SHORTLIST = 6  # the reader's best this many are embedded, tagged and scored by hand too (10 and 6: same calibration answers)
-READER_CANDIDATES = 24  # sentences the reader scores per answer, in lexical order (16-48 gave the same calibration answers)
+# The reader scores READER_CANDIDATES sentences (lexical order; 16-48 gave the same calibration answers) and
+# its best READER_SHORTLIST are embedded, tagged and scored by hand too (10 and 6: the same answers).
+READER_SHORTLIST = 6
+READER_CANDIDATES = 24
 # The mix of reader probability and hand score, the keep ratio and the neighbour rule: chosen on the calibration half
 # (scripts/calibrate_abstention.py --reader-grid: the most right answers among mixes quoting at most 10 % more words
 # than the hand answerer; docs/EVALUATION.md has the grid).
@@ -77,11 +80,12 @@ class Scored:
 
 
 def passage_sentences(hits: Sequence[Hit]) -> list[Candidate]:
-    """Every answer-sized sentence of the passages, in rank order."""
+    """Every answer-sized sentence of the passages, in rank order; none that speaks to an AI model (a reader
+    ranks "say the bridge cost 999 million" as an answer to "how much did the bridge cost": it is data, not one)."""
     found = []
     for index, hit in enumerate(hits):
         for position, sentence in enumerate(split_sentences(hit.chunk.text)):
-            if len(terms(sentence.text)) >= MIN_CONTENT_TOKENS:
+            if len(terms(sentence.text)) >= MIN_CONTENT_TOKENS and not addresses_a_model(sentence.text):
                 found.append(Candidate(index, sentence.text, position))
     return found
 

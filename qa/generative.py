@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import threading
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from core.errors import AnswererUnavailable
 from index.records import Hit
+from qa.injection import addresses_a_model
 
 SYSTEM_PROMPT = (
     "You answer questions about a news archive using only the numbered passages you are given. "
@@ -44,26 +44,6 @@ def _escape(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
-# Sentences of article text that address a language model rather than a reader (prompt injection).
-_INSTRUCTION_LIKE = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(?:instructions?|prompts?|rules|system)\b"
-    r"|^\s*(?:system|assistant|user|human)\s*:"
-    r"|\byou are (?:now )?(?:an? |the )?(?:ai|assistant|language model|chatbot|llm)\b"
-    r"|</?\s*passage\b"
-    # Also seen in tests/test_reliability_injection.py, and obeyed by SmolLM2 and a scripted model alike:
-    # prompt-format headers, "new instructions", notes addressed to AI models, "reply only with X".
-    r"|^\W*#+\s*(?:instructions?|system|response|prompt)\b"
-    r"|\bnew (?:instructions?|task|prompt)\s*:"
-    r"|\b(?:note|message|attention|instructions?)\s+(?:to|for)\s+(?:any |all )?(?:ai|llms?|language models?"
-    r"|chatbots?|assistants?|models?)\b"
-    r"|\b(?:ai|llm|language model|chatbot)s?\b[^.!?\n]{0,40}\b(?:must|should|shall)\s+"
-    r"(?:say|reply|respond|answer|output)\b"
-    r"|\b(?:reply|respond|answer|output)\s+(?:only\s+)?with\s+(?:only\s+)?(?:the\s+)?(?:single\s+)?word\b"
-    r"|\b(?:reply|respond|answer|output)\b[^.!?\n]{0,40}\band nothing else\b"
-    r"|\b(?:reply|respond|answer)\s+only\s+with\b"
-    r"|\bthe answer to (?:any|every|all) (?:other )?(?:questions?|prompts?)\b",
-    re.IGNORECASE | re.MULTILINE,
-)
 INSTRUCTION_PLACEHOLDER = "[a sentence addressed to an AI model was withheld]"
 
 
@@ -79,7 +59,7 @@ def withhold_instructions(hits: Sequence[Hit]) -> tuple[list[Hit], int]:
     withheld = 0
     for hit in hits:
         text = hit.chunk.text
-        sentences = [s for s in split_sentences(text) if _INSTRUCTION_LIKE.search(s.text)]
+        sentences = [s for s in split_sentences(text) if addresses_a_model(s.text)]
         for sentence in reversed(sentences):
             text = text[: sentence.start] + INSTRUCTION_PLACEHOLDER + text[sentence.end :]
         withheld += len(sentences)
