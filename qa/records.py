@@ -65,6 +65,8 @@ class Answer:
             "note": self.note,
             "evidence": round(float(self.evidence), 4),
             "date_filter": self.date_filter,
+            # The abstention rule's inputs and its p_answerable (docs/CLI.md), None when it did not run.
+            "signals": self.signals,
             "citations": [c.to_json() for c in self.citations],
             "sentences": [
                 {"text": s.text, "citations": list(s.citations), "supported": s.supported}

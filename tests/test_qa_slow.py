@@ -66,6 +66,8 @@ def test_ask_cites_the_hezbollah_threat_with_lines_that_hold_the_quote(built, ca
     first = document["citations"][0]
     assert first["source"] == HEZBOLLAH_FILE
     assert "Tel Aviv" in first["quote"] and "Tel Aviv" in document["answer"]
+    # The shipped reader read the passages and is confident this sentence answers (end to end, from the shell).
+    assert document["signals"]["reader"] > 0.5
     start, end = first["lines"]
     raw = (built.archive_dir / HEZBOLLAH_FILE).read_text(encoding="utf-8").split("\n")[start - 1:end]
     assert " ".join(first["quote"].split()) in " ".join(" ".join(raw).split())
