@@ -55,7 +55,8 @@ def test_heldout_figures_on_known_scores():
              pair("d", "q3", "?", "f", 0, False)]
     figures = train.heldout_figures(pairs, [0.9, 0.2, 0.6, 0.4, 0.1])
     assert figures["right_sentence_first"] == 0.5  # q1 right, q2 wrong
-    assert figures["auc_sentence_answers"] == pytest.approx(5 / 6, abs=1e-4)  # 5 of the 6 positive-negative pairs in order
+    # 5 of the 6 positive-negative pairs are in order
+    assert figures["auc_sentence_answers"] == pytest.approx(5 / 6, abs=1e-4)
     assert figures["auc_question_answerable"] == 1.0  # the unanswerable q3 has the lowest best score
 
 
