@@ -6,8 +6,8 @@ similarity to the question, weighted overlap of its terms, whether they hold the
 entity of the expected type from spaCy's NER), and the two are mixed with weights fitted on the calibration
 half (docs/EVALUATION.md). Without the reader, the hand score alone ranks a lexical shortlist.
 
-Cost: the reader reads ~50 short pairs per answer (ONNX int8, batched); only SHORTLIST sentences are embedded
-and run through NER (in one batch each, cached per sentence).
+Cost: the reader reads up to 24 short pairs per answer (ONNX int8, one pair per run, ~80 ms); only its best
+READER_SHORTLIST sentences (SHORTLIST without it) are embedded and run through NER (one batch each, cached).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def score_candidates(question: Question, candidates: Sequence[Candidate], hits: 
     """The shortlisted sentences, scored (higher answers the question better); best first.
 
     With `reader` (qa.reader.OnnxReader) the reader scores up to READER_CANDIDATES sentences and its best
-    SHORTLIST go on to the hand score; the final score mixes both (READER_WEIGHT, HAND_WEIGHT).
+    READER_SHORTLIST go on to the hand score; the final score mixes both (READER_WEIGHT, HAND_WEIGHT).
     """
     if not candidates:
         return []
