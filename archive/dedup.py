@@ -14,11 +14,14 @@ import hashlib
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from archive.records import Article
+
+if TYPE_CHECKING:  # datasketch imports scipy (0.3 s): loaded only where signatures are made, never for search
+    from datasketch import MinHash
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -34,6 +37,8 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
 
 
 def _signature(article: Article) -> MinHash:
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=1)
     text = f"{article.title}\n{article.body}"
     minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(text)])
@@ -48,6 +53,8 @@ def signature(article: Article) -> np.ndarray:
 @lru_cache(maxsize=8)
 def _bands(threshold: float) -> tuple[int, int]:
     """(bands, rows per band) datasketch chooses for this threshold."""
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return lsh.b, lsh.r
 
@@ -99,6 +106,8 @@ def near_duplicate_groups(articles: Sequence[Article], threshold: float = 0.7) -
         else:
             first_with_hash[key] = index
     distinct = list(first_with_hash.values())
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     signatures: dict[int, MinHash] = {}
     for index in distinct:

@@ -83,12 +83,17 @@ class Settings(BaseSettings):
         default_factory=bundled_model_dir,
         description="A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2.",
     )
-    embedding_backend: Literal["torch", "onnx", "onnx-int8", "hashing"] = Field(
+    embedding_backend: Literal["torch", "onnx", "onnx-int8", "static", "hashing"] = Field(
         default="onnx",
         description="'onnx' (default: torch's vectors; as fast as torch on the 2-core benchmark machine, up to "
         "1.9x on others) and 'onnx-int8' (1.4x, other vectors: docs/BENCHMARKS.md) run ONNX Runtime graphs "
-        "exported locally once into model_cache_dir; 'torch' runs the PyTorch weights; 'hashing' is a model-free "
-        "stand-in for tests.",
+        "exported locally once into model_cache_dir; 'torch' runs the PyTorch weights; 'static' is the model2vec "
+        "table distilled from the same model (static_model_dir: no torch, builds at the speed of the disk, "
+        "docs/EVALUATION.md); 'hashing' is a model-free stand-in for tests.",
+    )
+    static_model_dir: Path | None = Field(
+        default=None, description="Folder of the static embedding model and its card (static.json); default: the "
+        "one shipped in models/static-minilm.",
     )
     model_cache_dir: Path = Field(
         default_factory=lambda: data_home() / "model-cache", description="ONNX exports of the embedding model."

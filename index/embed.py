@@ -82,6 +82,7 @@ def _model_dim(path: Path) -> int | None:
 
 
 TORCH_BACKEND = "torch"
+STATIC_BACKEND = "static"  # index.static_backend (imported only when chosen)
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 QUERY_CACHE_SIZE = 256  # one `ask` embeds its question up to three times (search, evidence, sentence scores)
 
@@ -319,11 +320,21 @@ def embed_cached(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     return SENTENCE_VECTORS.embed(embedder, texts)
 
 
+def static_dir(settings) -> Path:
+    from index.static_backend import DEFAULT_STATIC_DIR
+
+    return Path(getattr(settings, "static_model_dir", None) or DEFAULT_STATIC_DIR)
+
+
 def model_description(settings) -> tuple[str, int | None]:
     """Name and dimension of the configured model, without loading it (for manifest checks)."""
     if settings.embedding_backend == "hashing":
         embedder = HashingEmbedder()
         return embedder.name, embedder.dim
+    if settings.embedding_backend == STATIC_BACKEND:
+        from index.static_backend import static_identity
+
+        return static_identity(static_dir(settings))
     name, dim = model_identity(settings.embedding_model)
     return embedder_name(name, settings.embedding_backend), dim
 
@@ -332,6 +343,10 @@ def make_embedder(settings) -> Embedder:
     """The embedder the settings ask for; loading failures raise ModelUnavailable."""
     if settings.embedding_backend == "hashing":
         return HashingEmbedder()
+    if settings.embedding_backend == STATIC_BACKEND:
+        from index.static_backend import StaticEmbedder
+
+        return StaticEmbedder(static_dir(settings))
     return SentenceTransformerEmbedder(
         settings.embedding_model,
         batch_size=settings.embed_batch_size,

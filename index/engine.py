@@ -156,14 +156,20 @@ def _counter(spec: ChunkingSpec) -> TokenCounter:
 
 @lru_cache(maxsize=2)
 def _tokenizer_counter(model_dir: str) -> TokenCounter:
-    """The model's own tokenizer (not the model), counting special tokens as the embedder does."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the pool already uses every core
-    from transformers import AutoTokenizer
+    """The model's own tokenizer (not the model), counting special tokens as the embedder does.
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    Read from its tokenizer.json with the `tokenizers` library: the same counts as transformers' AutoTokenizer
+    (checked on 1,355 texts, tests/test_static_backend.py), without importing transformers (and torch) into a build.
+    """
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the pool already uses every core
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
 
     def count(text: str) -> int:
-        return len(tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+        return len(tokenizer.encode(text, add_special_tokens=True).ids)
 
     return count
 

@@ -8,8 +8,10 @@ False and callers fall back to the hand cues of qa.cues.
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from threading import Lock
@@ -45,8 +47,41 @@ class Entity:
 def _pipeline():
     import importlib
 
-    module = importlib.import_module(MODEL_PACKAGE)
+    with _without_torch() if _torch_free else nullcontext():
+        module = importlib.import_module(MODEL_PACKAGE)
     return module.load(exclude=EXCLUDED)
+
+
+_torch_free = False
+
+
+def import_spacy_without_torch() -> None:
+    """Let the pipeline's first load keep torch out of this process (see _without_torch).
+
+    For a process that needs no torch at all: `ask` with the static or hashing embedder and the extractive
+    answerer. Only such a caller may ask for it: while spaCy is imported, another thread's `import torch` fails.
+    """
+    global _torch_free
+    _torch_free = True
+
+
+@contextmanager
+def _without_torch():
+    """Import spaCy without letting thinc import torch (1.1 s of a cold `ask`), unless torch is loaded already.
+
+    thinc imports torch only to offer PyTorch layers, which the small English pipeline (CNN, numpy ops) never
+    uses. While spaCy is imported, `import torch` fails as if it were not installed; afterwards it works again for
+    the rest of the process (the torch and ONNX embedders, the generative answerer).
+    """
+    if "torch" in sys.modules or "thinc" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` raise ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", ()) is None:
+            del sys.modules["torch"]
 
 
 @lru_cache(maxsize=1)
