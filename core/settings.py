@@ -142,28 +142,32 @@ class Settings(BaseSettings):
     )
     # The abstention rule (qa/abstain.py): p(answerable) = sigmoid(intercept + sum of weight x signal), fitted by
     # logistic regression on the calibration half of tests/eval/web_questions.jsonl (scripts/calibrate_abstention.py
-    # --signals passage,reader,linked). With the reader, the sentence score, name coverage and type signals add
-    # nothing in leave-one-out on that half (docs/EVALUATION.md): their weights are 0, kept as settings to try.
-    abstain_intercept: float = Field(default=-8.238, description="Abstention rule: intercept (fitted).")
-    abstain_weight_passage: float = Field(
-        default=8.668, description="Abstention rule: weight of the best passage's cosine to the question (fitted)."
+    # --signals passage,reader,linked), once for MiniLM's vectors and once for the static model's, whose cosines are
+    # distributed otherwise (qa.abstain.FITTED_RULES, docs/EVALUATION.md). Left unset, each coefficient is the one
+    # fitted for the configured embedding backend; a value set here replaces it whatever the backend.
+    abstain_intercept: float | None = Field(default=None, description="Abstention rule: intercept (default: fitted).")
+    abstain_weight_passage: float | None = Field(
+        default=None, description="Abstention rule: weight of the best passage's cosine to the question (default: "
+        "fitted)."
     )
-    abstain_weight_sentence: float = Field(
-        default=0.0, description="Abstention rule: weight of the best answering sentence's score (fitted)."
+    abstain_weight_sentence: float | None = Field(
+        default=None, description="Abstention rule: weight of the best answering sentence's score (default: fitted)."
     )
-    abstain_weight_names: float = Field(
-        default=0.0, description="Abstention rule: weight of the share of the question's names the passages hold."
+    abstain_weight_names: float | None = Field(
+        default=None, description="Abstention rule: weight of the share of the question's names the passages hold "
+        "(default: fitted)."
     )
-    abstain_weight_typed: float = Field(
-        default=0.0, description="Abstention rule: weight of 'the quote holds an entity of the asked type'."
+    abstain_weight_typed: float | None = Field(
+        default=None, description="Abstention rule: weight of 'the quote holds an entity of the asked type' "
+        "(default: fitted)."
     )
-    abstain_weight_linked: float = Field(
-        default=1.857, description="Abstention rule: weight of 'the asked-type entity stands beside the question's "
-        "words' (fitted)."
+    abstain_weight_linked: float | None = Field(
+        default=None, description="Abstention rule: weight of 'the asked-type entity stands beside the question's "
+        "words' (default: fitted)."
     )
-    abstain_weight_reader: float = Field(
-        default=7.456, description="Abstention rule: weight of the reader's probability that its best sentence "
-        "answers (fitted)."
+    abstain_weight_reader: float | None = Field(
+        default=None, description="Abstention rule: weight of the reader's probability that its best sentence "
+        "answers (default: fitted)."
     )
     reader: bool = Field(
         default=True, description="ask ranks the passages' sentences with the reader trained here (models/reader, "

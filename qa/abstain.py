@@ -1,7 +1,8 @@
 """Whether to answer: one calibrated decision over every evidence signal, and the one reason it gives.
 
 A logistic rule, p(answerable) = sigmoid(b + w . signals), fitted on the calibration half of the web question
-set (scripts/calibrate_abstention.py); its coefficients are settings with descriptions (core/settings.py).
+set (scripts/calibrate_abstention.py), for MiniLM's vectors and for the static model's (FITTED_RULES); each
+coefficient can be replaced by a setting (core/settings.py).
 No single signal vetoes an answer: a question whose names the passages spell differently can still be
 answered when the passage and the sentence match it strongly.
 """
@@ -49,8 +50,31 @@ def name_coverage(question: Question, passages: Sequence[str]) -> tuple[float, l
     return 1.0 - len(missing) / len(names), missing
 
 
+# The rule fitted on the calibration half of tests/eval/web_questions.jsonl for each kind of vectors, with the
+# signals and cut chosen for MiniLM (passage, reader, linked; abstain under 0.3): scripts/calibrate_abstention.py
+# --from-report REPORT --signals passage,reader,linked, REPORT an eval run with the rule off (docs/EVALUATION.md).
+# The static model's cosines separate answerable from unanswerable questions less well: its passage weight is lower.
+# Signals left out of a rule weigh 0 (with the reader, they added nothing in leave-one-out on that half).
+FITTED_RULES: dict[str, dict[str, float]] = {
+    "minilm": {"intercept": -8.238, "passage": 8.668, "reader": 7.456, "linked": 1.857},
+    "static": {"intercept": -4.637, "passage": 2.711, "reader": 8.186, "linked": 0.906},
+}
+
+
+def fitted_rule(settings) -> dict[str, float]:
+    """The rule fitted for the vectors of the configured backend (torch and both ONNX variants: MiniLM's)."""
+    return FITTED_RULES["static" if getattr(settings, "embedding_backend", "") == "static" else "minilm"]
+
+
 def coefficients(settings) -> tuple[float, list[float]]:
-    return settings.abstain_intercept, [getattr(settings, f"abstain_weight_{name}") for name in SIGNALS]
+    """Intercept and weights: each set explicitly in the settings, else the one fitted for the backend."""
+    rule = fitted_rule(settings)
+
+    def pick(value: float | None, name: str) -> float:
+        return float(value) if value is not None else rule.get(name, 0.0)
+
+    weights = [pick(getattr(settings, f"abstain_weight_{name}"), name) for name in SIGNALS]
+    return pick(settings.abstain_intercept, "intercept"), weights
 
 
 def probability(signals: Signals, settings) -> float:

@@ -9,9 +9,10 @@ False and callers fall back to the hand cues of qa.cues.
 from __future__ import annotations
 
 import sys
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from threading import Lock
@@ -43,8 +44,16 @@ class Entity:
     text: str
 
 
-@lru_cache(maxsize=1)
+_loading = Lock()  # the prefetch thread and the first answer must not load the pipeline twice
+
+
 def _pipeline():
+    with _loading:
+        return _load_pipeline()
+
+
+@lru_cache(maxsize=1)
+def _load_pipeline():
     import importlib
 
     with _without_torch() if _torch_free else nullcontext():
@@ -53,6 +62,19 @@ def _pipeline():
 
 
 _torch_free = False
+
+
+def prefetch_pipeline() -> threading.Thread:
+    """Start loading the pipeline in the background (1.1 s cold: importing spaCy, then reading the model), so a
+    cold `ask` overlaps it with opening the index and searching. A failure is raised again by the first caller
+    of `entities`, which loads it itself."""
+    def load_quietly() -> None:
+        with suppress(Exception):  # noqa: SIM105 - the first caller of entities() raises it
+            _pipeline()
+
+    thread = threading.Thread(target=load_quietly, name="spacy-prefetch", daemon=True)
+    thread.start()
+    return thread
 
 
 def import_spacy_without_torch() -> None:

@@ -1,12 +1,14 @@
 """archive-qa against the pipeline a user would otherwise write and against the model's raw speed, in one run.
 
-    .venv/bin/python scripts/bench.py --articles 300 --json
+    .venv/bin/python scripts/bench.py --articles 300 --backends onnx,static --json
+    .venv/bin/python scripts/bench.py --articles 100000 --backends static --only-ours --json
     .venv/bin/python scripts/bench.py --articles 100000 --embedder hashing --json   # everything but the model
 
 Writes a deterministic synthetic archive (scripts/bench_archive.py: real article paragraphs, a unique name
 per article) into a scratch folder, then measures on the same files, each part in its own process:
-- ours: full build, peak RSS, index size, no-change and one-file-edit rebuilds, Searcher.open, search and
-  extractive ask p50/p95 over distinct queries after warm-up, cold CLI `search` and `ask`;
+- ours, for each backend asked (--backends onnx,static): full build, peak RSS, index size, no-change and
+  one-file-edit rebuilds, Searcher.open, search and extractive ask p50/p95 over distinct queries after warm-up,
+  cold CLI `search` and `ask`;
 - langchain: RecursiveCharacterTextSplitter(1000, 200) + HuggingFaceEmbeddings + FAISS (the `bench` extra);
 - raw: SentenceTransformer.encode over our chunks, torch fp32, ONNX fp32 and ONNX int8.
 Throughput is characters of article text per second (chunk sizes differ between pipelines); tokens lost
@@ -34,6 +36,7 @@ sys.path.insert(0, str(SCRIPTS))
 from bench_archive import DEFAULT_PAGES, generate, paragraph_pool, write_archive  # noqa: E402
 
 RAW_BACKENDS = ("torch", "onnx", "onnx-int8")
+ONNX_EXPORTED = ("onnx", "onnx-int8")
 
 
 def child(script: str, phase: str, config: dict, scratch: Path, env: dict[str, str]) -> dict:
@@ -120,9 +123,9 @@ def run(args: argparse.Namespace) -> dict:
     from core.settings import load_settings
 
     settings = load_settings()
-    backend = "hashing" if args.embedder == "hashing" else (args.backend or settings.embedding_backend)
+    backends = ["hashing"] if args.embedder == "hashing" else (args.backends or [settings.embedding_backend])
+    baselines = args.embedder != "hashing" and not args.only_ours
     pool = paragraph_pool(None if args.no_web_pages else DEFAULT_PAGES)
-    env = {**os.environ, "ARCHIVE_QA_EMBEDDING_BACKEND": backend, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.scratch) as scratch_name:
         scratch = Path(scratch_name)
         archive = scratch / "archive"
@@ -132,22 +135,28 @@ def run(args: argparse.Namespace) -> dict:
             "articles": args.articles, "seed": args.seed, "paragraph_pool": len(pool),
             "archive_chars": written["chars"], "archive_words": written["words"],
             "archive_bytes": folder_bytes(archive), "generate_s": time.perf_counter() - started,
-            "machine": machine(),
+            "machine": machine(), "backends": backends,
         }
         queries = make_queries(args.queries, args.articles, pool, args.seed)
-        record = backend != "hashing"
-        if record:  # the one-off ONNX export is not part of any measured load or build
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if baselines or any(b in ONNX_EXPORTED for b in backends):  # the one-off export is not part of any build
             results["onnx_export"] = child("bench_baselines.py", "export", {
                 "model": settings.embedding_model, "cache_dir": str(settings.model_cache_dir)}, scratch, env)
-        ours = run_ours(archive, scratch, backend, queries, env, record)
-        results["ours"] = ours
-        if "full_build_s" in ours:
-            ours["build_chars_per_s"] = written["chars"] / ours["full_build_s"]
-            ours["index_size_vs_text"] = ours["index_bytes"] / results["archive_bytes"]
-        if backend == "hashing":
+        by_backend: dict[str, Any] = {}
+        for number, backend in enumerate(backends):
+            record = baselines and number == 0  # every backend chunks alike: one recording serves the baselines
+            ours = run_ours(archive, scratch, backend, queries,
+                            {**env, "ARCHIVE_QA_EMBEDDING_BACKEND": backend}, record)
+            if "full_build_s" in ours:
+                ours["build_chars_per_s"] = written["chars"] / ours["full_build_s"]
+                ours["index_size_vs_text"] = ours["index_bytes"] / results["archive_bytes"]
+            by_backend[backend] = ours
+        results["ours"] = by_backend[backends[0]]  # the first backend, under the key earlier runs used
+        results["ours_by_backend"] = by_backend
+        if not baselines:
             return results
         our_texts = json.loads((scratch / "our-chunks.json").read_text(encoding="utf-8"))
-        ours["truncation"] = token_losses(our_texts, settings.embedding_model)
+        results["ours"]["truncation"] = token_losses(our_texts, settings.embedding_model)
         results["langchain"] = run_langchain(archive, scratch, settings.embedding_model, queries, env)
         results["raw"] = run_raw(scratch, settings, written["chars"], env, args.raw_backends)
         results["ratios"] = ratios(results)
@@ -191,15 +200,22 @@ def run_raw(scratch: Path, settings, chars: int, env: dict[str, str], backends: 
 
 
 def ratios(results: dict) -> dict[str, Any]:
-    ours = results["ours"].get("build_chars_per_s")
     langchain_s = results["langchain"].get("full_build_s")
     raw_fp32 = results["raw"].get("torch", {}).get("chars_per_s")
     langchain = results["archive_chars"] / langchain_s if langchain_s else None
     if langchain:
         results["langchain"]["build_chars_per_s"] = langchain
+    table: dict[str, Any] = {}
+    for backend, ours in results["ours_by_backend"].items():
+        speed = ours.get("build_chars_per_s")
+        table[backend] = {
+            "build_chars_per_s_vs_langchain": speed / langchain if speed and langchain else None,
+            "build_vs_raw_fp32": speed / raw_fp32 if speed and raw_fp32 else None,
+        }
+    first = table[results["backends"][0]]
     return {
-        "build_chars_per_s_vs_langchain": ours / langchain if ours and langchain else None,
-        "build_vs_raw_fp32": ours / raw_fp32 if ours and raw_fp32 else None,
+        **first,  # the first backend's, under the keys earlier runs used
+        "by_backend": table,
         "langchain_vs_raw_fp32": langchain / raw_fp32 if langchain and raw_fp32 else None,
         **{f"raw_{b}_vs_raw_fp32": results["raw"][b]["chars_per_s"] / raw_fp32
            for b in results["raw"] if raw_fp32 and "chars_per_s" in results["raw"][b]},
@@ -219,8 +235,11 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=240, help="distinct queries for search and ask latency")
     parser.add_argument("--embedder", choices=["model", "hashing"], default="model",
                         help="'hashing': only archive-qa, with the model-free embedder (large-scale runs)")
-    parser.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], help="our embedding backend "
-                        "(default: the settings' embedding_backend)")
+    parser.add_argument("--backends", type=lambda s: s.split(","), default=None,
+                        help="our embedding backends, measured one after the other on the same archive, e.g. "
+                        "onnx,static (default: the settings' embedding_backend)")
+    parser.add_argument("--only-ours", action="store_true",
+                        help="no LangChain, raw-encode or truncation baselines (large-scale runs)")
     parser.add_argument("--raw-backends", type=lambda s: s.split(","), default=list(RAW_BACKENDS))
     parser.add_argument("--no-web-pages", action="store_true", help="paragraphs from corpus/ only")
     parser.add_argument("--scratch", type=Path, default=None, help="folder for the throwaway archive and indexes")

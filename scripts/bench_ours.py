@@ -51,8 +51,10 @@ class RecordingEmbedder:
         self._inner = inner
         self.record = record
         self.texts: list[str] = []
+        self.embedded = 0
 
     def embed_documents(self, texts):
+        self.embedded += len(texts)
         if self.record:
             self.texts.extend(texts)
         return self._inner.embed_documents(texts)
@@ -83,7 +85,7 @@ def run_build(config: dict) -> dict:
     report = build_index(settings, full=True, progress=False, embedder=embedder)
     result["full_build_s"] = time.perf_counter() - started
     result["peak_rss_full_build_mb"] = peak_rss_mb()
-    result.update(articles=report.articles, chunks=report.chunks, chunks_embedded=len(embedder.texts))
+    result.update(articles=report.articles, chunks=report.chunks, chunks_embedded=embedder.embedded)
     embedder.record = False
 
     started = time.perf_counter()

@@ -30,6 +30,11 @@ def run(args: argparse.Namespace) -> int:
         from qa.entities import import_spacy_without_torch
 
         import_spacy_without_torch()  # nothing else in this process imports torch: 1.1 s less to a cold ask
+    if (args.answerer or settings.answerer) == "extractive":
+        from qa.entities import available, prefetch_pipeline
+
+        if available():
+            prefetch_pipeline()  # spaCy loads on one core while the index opens and the question is searched
     if settings.reader:
         from qa.reader import prefetch_reader
 
