@@ -10,7 +10,7 @@ per article) into a scratch folder, then measures on the same files, each part i
   one-file-edit rebuilds, Searcher.open, search and extractive ask p50/p95 over distinct queries after warm-up,
   cold CLI `search` and `ask`;
 - langchain: RecursiveCharacterTextSplitter(1000, 200) + HuggingFaceEmbeddings + FAISS (the `bench` extra);
-- raw: SentenceTransformer.encode over our chunks, torch fp32, ONNX fp32 and ONNX int8.
+- raw: SentenceTransformer.encode over our chunks, torch fp32, ONNX fp32 and ONNX int8; and the static table's.
 Throughput is characters of article text per second (chunk sizes differ between pipelines); tokens lost
 to truncation are counted with the model's tokenizer. Nothing here asserts a speed.
 """
@@ -35,7 +35,7 @@ sys.path.insert(0, str(SCRIPTS))
 
 from bench_archive import DEFAULT_PAGES, generate, paragraph_pool, write_archive  # noqa: E402
 
-RAW_BACKENDS = ("torch", "onnx", "onnx-int8")
+RAW_BACKENDS = ("torch", "onnx", "onnx-int8", "static")
 ONNX_EXPORTED = ("onnx", "onnx-int8")
 
 
@@ -191,7 +191,7 @@ def run_raw(scratch: Path, settings, chars: int, env: dict[str, str], backends: 
     reference = scratch / "raw-torch.npy"
     for backend in backends:
         path = scratch / f"raw-{backend}.npy"
-        if backend != "torch" and reference.is_file() and path.is_file():
+        if backend not in ("torch", "static") and reference.is_file() and path.is_file():  # static: another model
             first, second = np.load(reference), np.load(path)
             cosines = (first * second).sum(axis=1)
             raw[backend]["vs_torch"] = {"max_abs_diff": float(np.abs(first - second).max()),

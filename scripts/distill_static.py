@@ -9,7 +9,8 @@ Everything runs here from the packaged model folder; nothing is downloaded.
 the model's word-piece vocabulary, so frequent words get a vector of their own instead of a mean of pieces.
 
 The output folder holds model2vec's files plus static.json (the sha256 of each file, checked at load by
-index/static_backend.py, the source model's sha256, the settings and the command) and a README.md card.
+index/static_backend.py, the source model's sha256, the settings and the command) and a README.md card; its
+"Measured" section (recall and answers from docs/EVALUATION.md) is added by hand after the evaluation.
 
     .venv/bin/python scripts/distill_static.py --out models/static-minilm --dims 256
 """
@@ -76,7 +77,9 @@ torch and no transformers at run time; `static.json` records the sha256 of every
   model.safetensors sha256 {source_sha}.
 - **Method**: model2vec distillation (MIT): every vocabulary entry passed through the encoder once and mean-pooled,
   PCA to {dims} dimensions, SIF weighting (coefficient 1e-4), stored as {dtype}.
-- **Vocabulary**: the model's {base_vocab} word pieces{extra_vocab}.
+- **Vocabulary**: the model's word pieces ({tokens} of its {base_vocab}: model2vec drops the [unusedN]
+  entries){extra_vocab}.
+- **Seed**: none needed: the forward passes and the full-SVD PCA are deterministic (two runs, one sha256).
 - **Size**: {size_mb:.1f} MB. Distilled in {seconds:.0f} s on {threads} CPU threads.
 - **Command**: `{command}`
 - **Figures**: passage recall and end-to-end answers beside MiniLM in docs/EVALUATION.md ("Issue 20"); speed in
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
              f"{args.min_count} times)") if vocabulary else ""
     (args.out / "README.md").write_text(MODEL_CARD.format(
         m2v_version=model2vec.__version__, source_sha=card["source_sha256"], dims=card["dims"], dtype=args.dtype,
-        base_vocab=base_vocab, extra_vocab=extra, size_mb=size / 1e6, seconds=seconds,
+        base_vocab=base_vocab, tokens=card["tokens"], extra_vocab=extra, size_mb=size / 1e6, seconds=seconds,
         threads=torch.get_num_threads(), command=card["command"],
         licence_extra="; its vocabulary words from SQuAD (CC BY-SA 4.0) / SQuADShifts (CC BY 4.0) texts"
         if vocabulary else ""), encoding="utf-8")
