@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,3 +226,12 @@ class LineLocator:
         """The raw lines (first, last) holding `text`, searched from stream offset `start`, or None."""
         found = self.find(text, start)
         return self.lines_of(found) if found else None
+
+
+def file_sha256(path: Path | str) -> str:
+    """The sha256 of a file's bytes, read in 1 MB blocks (archive files, shipped models)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

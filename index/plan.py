@@ -8,13 +8,13 @@ skips (a symlink out of the archive, a socket) are tracked by their reason, so t
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from archive.records import SkippedFile
 from archive.walk import ArchiveFile, walk_archive
+from core.files import file_sha256
 from index.engine import FileTask
 from index.tables import visible
 
@@ -40,14 +40,6 @@ class Plan:
     @property
     def changed(self) -> bool:
         return bool(self.tasks or self.dropped or self.walk_skipped)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def stored_files(connection: sqlite3.Connection, generation: int) -> dict[str, StoredFile]:

@@ -11,7 +11,6 @@ altered or half-copied model is refused with one line instead of giving silently
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -21,18 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ModelUnavailable
+from core.files import file_sha256
 
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parents[1] / "models" / "static-minilm"
 CARD_FILE = "static.json"
 STATIC_BACKEND = "static"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_card(model_dir: str | Path) -> dict:
@@ -69,7 +61,7 @@ def verify_files(model_dir: Path, card: dict) -> None:
         path = model_dir / relative
         if not path.is_file():
             raise ModelUnavailable(f"static embedding model file missing: {path}")
-        if _sha256(path) != expected:
+        if file_sha256(path) != expected:
             raise ModelUnavailable(
                 f"static embedding model file {path} does not match its sha256 in {CARD_FILE} "
                 "(altered or incompletely copied; reinstall it or distil it again)"

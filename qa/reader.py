@@ -8,7 +8,6 @@ figures and the file's sha256, checked before the model is loaded: a changed or 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import threading
@@ -18,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.errors import ArchiveError
+from core.files import file_sha256
 
 DEFAULT_READER_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
 MODEL_FILE = "reader.onnx"
@@ -78,14 +78,6 @@ class OnnxReader:
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         return [sigmoid(x) for x in self.logits(pairs)] if pairs else []
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_card(reader_dir: Path) -> dict:

@@ -18,7 +18,6 @@ index/static_backend.py, the source model's sha256, the settings and the command
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -31,14 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 CARD_FILE = "static.json"
 WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def texts_of(source: Path) -> list[str]:
@@ -103,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from core.env import set_offline_environment
+    from core.files import file_sha256
     from core.settings import bundled_model_dir
 
     set_offline_environment()

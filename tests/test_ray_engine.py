@@ -302,3 +302,13 @@ def test_ray_build_with_the_real_model_equals_local_build(cluster, tmp_path):
     mine, theirs = _contents(local), _contents(remote)
     _assert_same_index(mine, theirs)
     assert theirs["vectors"].shape == (len(theirs["chunks"]), 384)  # the real model, not the hashing stand-in
+
+
+def test_ray_build_with_the_static_model_equals_local_build(cluster, tmp_path):
+    """The static backend's actors load the distilled table like any other embedder (no torch needed)."""
+    local = _build(BUNDLED_ARCHIVE, tmp_path / "local", None, embedding_backend="static")
+    engine = RayEngine(Settings(embedding_backend="static"), RayOptions(actors=2, files_per_batch=2))
+    remote = _build(BUNDLED_ARCHIVE, tmp_path / "ray", engine, embedding_backend="static")
+    mine, theirs = _contents(local), _contents(remote)
+    _assert_same_index(mine, theirs)
+    assert theirs["vectors"].shape == (len(theirs["chunks"]), 256)  # the distilled table's vectors
