@@ -89,6 +89,8 @@ def near_duplicate_groups(articles: Sequence[Article], threshold: float = 0.7) -
     """Groups of article ids whose texts are near-duplicates; singletons are left out."""
     if len(articles) < 2:
         return ()
+    from datasketch import MinHashLSH
+
     parent = list(range(len(articles)))
 
     def root(i: int) -> int:
@@ -106,8 +108,6 @@ def near_duplicate_groups(articles: Sequence[Article], threshold: float = 0.7) -
         else:
             first_with_hash[key] = index
     distinct = list(first_with_hash.values())
-    from datasketch import MinHashLSH
-
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     signatures: dict[int, MinHash] = {}
     for index in distinct:

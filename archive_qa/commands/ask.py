@@ -26,13 +26,11 @@ def run(args: argparse.Namespace) -> int:
     if not check_single_or_batch("ask", args.question, args.questions, "--questions"):
         return 2
     settings = settings_from(args)
-    if settings.embedding_backend in TORCH_FREE_BACKENDS and (args.answerer or settings.answerer) == "extractive":
-        from qa.entities import import_spacy_without_torch
-
-        import_spacy_without_torch()  # nothing else in this process imports torch: 1.1 s less to a cold ask
     if (args.answerer or settings.answerer) == "extractive":
-        from qa.entities import available, prefetch_pipeline
+        from qa.entities import available, import_spacy_without_torch, prefetch_pipeline
 
+        if settings.embedding_backend in TORCH_FREE_BACKENDS:
+            import_spacy_without_torch()  # nothing else in this process imports torch: 1.1 s less to a cold ask
         if available():
             prefetch_pipeline()  # spaCy loads on one core while the index opens and the question is searched
     if settings.reader:
