@@ -46,7 +46,7 @@ def name_coverage(question: Question, passages: Sequence[str]) -> tuple[float, l
     names = question.names
     if not names:
         return 1.0, []
-    missing = unmatched_names(question.text, passages, names)
+    missing = unmatched_names(names, passages)
     return 1.0 - len(missing) / len(names), missing
 
 

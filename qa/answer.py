@@ -71,7 +71,7 @@ def _names_held_in_full(question: Question, passages: Sequence[str]) -> bool:
     A short question about a name ("Who is Hajj Kamil?") embeds far from any long passage, so its cosine
     says little; a passage that holds the whole name is evidence enough to weigh an answer.
     """
-    return bool(question.names) and any(not unheld_names(question.text, passage) for passage in passages)
+    return bool(question.names) and any(not unheld_names(question.names, passage) for passage in passages)
 
 
 def _check_request(question: str, answerer: str, k: int) -> None:

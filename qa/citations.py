@@ -13,7 +13,7 @@ import numpy as np
 from core.text import split_sentences, terms
 from index.records import Hit
 from qa.extractive import cite, embed_texts
-from qa.names import unheld_names
+from qa.names import named_terms, unheld_names
 from qa.records import AnswerSentence, Citation
 from qa.sources import RawFiles
 from qa.terms import numbers, token_overlap
@@ -103,7 +103,7 @@ def check_support(claim: str, claim_vector: np.ndarray, evidence: Sequence[str],
     score = 0.5 * float(cosines.max()) + 0.5 * token_overlap(claim, passage_text)
     # A number or a name the passage lacks is the usual shape of a made-up claim.
     novel_numbers = numbers(claim) - numbers(passage_text)
-    supported = score >= SUPPORT_THRESHOLD and not novel_numbers and not unheld_names(claim, passage_text)
+    supported = score >= SUPPORT_THRESHOLD and not novel_numbers and not unheld_names(named_terms(claim), passage_text)
     return Support(score, supported, evidence[best])
 
 

@@ -1,4 +1,5 @@
-"""Answer-type cues: what kind of thing a question asks for, and how strongly a sentence holds one.
+"""Answer-type cues: how strongly a sentence holds the kind of thing a question asks for, where, and how closely it
+stands to the question's own words (what the question asks is its record's, qa.question).
 
 Pure functions over text: no I/O, no models.
 """
@@ -7,13 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from core.text import all_terms, fold, split_words, stem, terms
+from core.text import all_terms, split_words, stem
+from qa.question import Question
 from qa.terms import numbers
-
-if TYPE_CHECKING:
-    from qa.question import Question
 
 
 def _words(text: str) -> frozenset[str]:
@@ -47,101 +45,15 @@ PLACE_AFTER_PREPOSITION = re.compile(
     r"\b(?:in|at|near|from|to|into|towards?|across|along|inside|outside)\s+(?:the\s+)?([A-Z][\w'’-]+)"
 )
 
-_ALNUM_RUN = re.compile(r"[a-z0-9]+")
 
 
-# Head nouns of "which/what ... <noun>" questions, by the type of thing they ask for.
-HEAD_NOUNS = {
-    "person": _words(
-        """person people man men woman women leader official commander journalist spokesman spokeswoman
-        spokesperson officer player coach author reporter director executive ceo founder owner judge lawyer
-        attorney politician minister actor actress artist singer user researcher researchers scientist senator
-        engineer mp activist children child billionaire governor partner professor president candidate writer
-        economist analyst doctor teacher student designer developer chef mayor manager chairman boss pair"""
-    ),
-    "organisation": _words(
-        """company companies firm group organisation organization newspaper paper publication outlet magazine
-        network channel agency party militia union bank team club school university college charity department
-        ministry court retailer chain brand studio label manufacturer supplier station body institution
-        publisher observatory journal platform tribe house lab laboratory startup airline broadcaster
-        website site app service newspapers"""
-    ),
-    "place": _words(
-        """city town village province governorate country region border crossing area place desert
-        neighborhood neighbourhood state county island islands street district venue port airport base camp
-        location beach hospital park river lake mountain restaurant building prison"""
-    ),
-    "date": _words("day date year month time decade century season"),
-    "number": _words("percentage share total amount proportion price age rate rise fall figure sum cost salary fee"
-                     " bail budget"),
-}
-# "what name / nickname / title", "what is X called", "what do you call": the answer is a name or a term, often
-# quoted or capitalised, of no one entity type ("Ermine Icing", "ARKit", "Android/Filecoder.C").
-NAME_ASKED = re.compile(r"\b(?:what|which) (?:\w+ )?(?:name|names|nickname|title|term)\b|\bcalled$"
-                        r"|\bwhat do (?:you|they|people) call\b|\bknown as$")
 QUOTED = re.compile(r"[“\"‘]([^”\"’]{2,60})[”\"’]|\(([A-Z][^)]{1,60})\)")
-COPULAS = _words("is was are were")
 NAMED_TYPES = frozenset({"person", "organisation", "place"})
-QUESTION_STOP = _words("did does do was were is are has have had can could will would should")
 REASON_CUES = re.compile(
     r"\b(?:because|due to|owing to|in order to|so that|as a result|after|amid|citing|since|over|for fear"
     r"|in response to|in protest|to (?:avoid|prevent|protect|ensure|help|allow|stop|support|reduce|make))\b",
     re.IGNORECASE,
 )
-
-
-def answer_type(question: str) -> str:
-    """What a question asks for: number, date, person, organisation, place, reason, or "" when unclear."""
-    q = " ".join(_ALNUM_RUN.findall(fold(question)))
-    if re.search(r"\bhow (many|much|large|big|long|far|old|tall|high|fast|often)\b|\bnumber of\b", q):
-        return "number"
-    head = _head_noun_type(q)
-    if head:
-        return head
-    if NAME_ASKED.search(q):
-        return "name"
-    if re.search(r"\b(when|since when|in what year)\b", q):
-        return "date"
-    if re.search(r"\b(who|whom|whose)\b", q):
-        return "person"
-    if re.search(r"\bwhere\b", q):
-        return "place"
-    if re.search(r"\bwhy\b|\bwhat (led|caused|prompted|drove|made|was the reason|reason)\b"
-                 r"|\bfor what reason\b|\bhow come\b", q):
-        return "reason"
-    return ""
-
-
-def _head_noun_type(folded: str) -> str:
-    """The type of the last known noun in the few words after "which"/"what" ("which Rhodium Group partner")."""
-    words = folded.split()
-    for i, word in enumerate(words):
-        if word not in ("which", "what"):
-            continue
-        found = ""
-        following = _after_wh(words, i)
-        for j, word in enumerate(following):
-            for kind, nouns in HEAD_NOUNS.items():
-                if word in nouns:
-                    found = kind
-            if found and following[j + 1:j + 2] == ["s"]:  # "which professor's lab": the owner is asked for
-                break
-        if found:
-            return found
-    return ""
-
-
-def _after_wh(words: list[str], i: int) -> list[str]:
-    """The few words after "which"/"what" at `i` that can hold its head noun, up to the question's verb."""
-    following = words[i + 1:i + 7]
-    if following[:1] and following[0] in COPULAS:  # "what was the overall success rate"
-        following = following[1:]
-    kept = []
-    for word in following:
-        if word in QUESTION_STOP:
-            break
-        kept.append(word)
-    return kept
 
 
 def cue_strength(question: Question, sentence: str) -> float:
@@ -188,14 +100,6 @@ def _capitalised_runs(sentence: str) -> Iterable[str]:
 # the share asked by "what percentage", the count asked by "how many". Each prefers the entities (spaCy
 # labels) and written forms of its own kind; another number counts only partly (OTHER_NUMBER), and a numeral
 # inside a date ("March 31, 2021") or a list's own numbering ("3. How long ...") does not count at all.
-MONEY_WORDS = re.compile(
-    r"\b(?:cost|costs|pay|paid|pays|price|priced|prices|invest|invested|investing|investment|spend|spent|worth"
-    r"|raise|raised|donate|donated|contribut\w*|fund|funded|funding|earn|earns|earned|salary|salaries|fee|fees"
-    r"|fine|fined|bail|budget|money|revenue|profit|charge|charged|stole|steal|stolen|owe|owed|sell|sold|sale"
-    r"|bought|buy|afford|dollars?|euros?|pounds sterling)\b"
-)
-PERCENT_QUESTION = re.compile(r"\b(?:what|which)\b(?: \w+){0,4} (?:share|percentage|percent|proportion|rate)\b"
-                              r"|\bper ?cent\b")
 MONEY_FORM = re.compile(r"[$£€¥₹]\s?\d|\d\s*(?:million|billion|bn|m|k)?\s*(?:dollars|euros|pounds|yuan|yen|rupees"
                         r"|francs|pesos|usd|eur|gbp)\b", re.IGNORECASE)
 PERCENT_FORM = re.compile(r"\d\s*(?:%|percent\b|per cent\b|percentage points?\b)", re.IGNORECASE)
@@ -210,21 +114,6 @@ NUMBER_LABELS: dict[str, frozenset[str]] = {
 DATE_LABELS = frozenset({"DATE", "TIME"})
 OTHER_NUMBER = 0.4  # a number of another kind than asked (a count where money was asked for)
 LIST_NUMBER = re.compile(r"^\s*\d{1,3}[.)]\s")
-
-
-def number_kind(question: str) -> str:
-    """Which number a number question asks for: money, percent, count, age, or "" (any number)."""
-    q = " ".join(_ALNUM_RUN.findall(fold(question)))
-    if PERCENT_QUESTION.search(q):
-        return "percent"
-    if re.search(r"\bhow old\b", q):
-        return "age"
-    if re.search(r"\bhow much\b", q) and MONEY_WORDS.search(q) or re.search(
-            r"\b(?:what|which)\b(?: \w+){0,3} (?:salary|price|cost|fee|fine|bail|budget|sum|amount of money)\b", q):
-        return "money"
-    if re.search(r"\bhow many\b|\bnumber of\b", q):
-        return "count"
-    return ""
 
 
 def _numerals(sentence: str) -> list[tuple[int, int]]:
@@ -284,7 +173,8 @@ def number_phrase(question: Question, sentence: str, found) -> tuple[float, tupl
     return 0.0, None
 
 
-TIME_ASKED = re.compile(r"\b(?:what|which) (?:\w+ )?(?:time|hour)\b")
+
+
 VAGUE_DATE = 0.6  # a time of day, or a date without a number, month or weekday ("a new season", "later")
 
 
@@ -410,30 +300,7 @@ def _cue_span(kind: str, sentence: str, asked: frozenset[str]) -> tuple[int, int
 # ---- how the answering phrase links to the question ----------------------------------------------------------
 
 LINK_WINDOW = 5  # words on either side of the answering phrase that can tie it to the question
-ROLE_AFTER_WHO = re.compile(r"\bwho (?:is|was|are|were) (?:the |a |an )?((?:\w+ ){0,2}\w+)")
 
-
-def focus_terms(question: str) -> frozenset[str]:
-    """The question's words that name what the answer is: "carriers" in "how many member carriers", "newspaper"
-    in "which New Hampshire newspaper", "spokesman" in "who is the spokesman of ...". Empty when it has none."""
-    q = " ".join(_ALNUM_RUN.findall(fold(question)))
-    found: list[str] = []
-    count = re.search(r"\bhow many ((?:\w+ ){0,2}\w+)", q)
-    if count:
-        found = count.group(1).split()
-    role = ROLE_AFTER_WHO.search(q)
-    if role and not found:
-        found = role.group(1).split()
-    words = q.split()
-    for i, word in enumerate(words):  # the head noun of "which/what ... <noun>"
-        if word in ("which", "what"):
-            found.extend(w for w in _after_wh(words, i) if any(w in nouns for nouns in HEAD_NOUNS.values()))
-    focus: list[str] = []
-    for word in found:
-        if word in QUESTION_STOP or word in COPULAS:
-            break
-        focus.extend(terms(word))
-    return frozenset(focus)
 
 
 def phrase_link(question: Question, sentence: str, span: tuple[int, int] | None) -> float:

@@ -18,7 +18,7 @@ from core.errors import ArchiveError, IndexMissing
 from core.text import fold
 from qa.answer import FALLBACK_NOTE, answer_question
 from qa.citations import MARKER
-from qa.names import unmatched_names
+from qa.names import named_terms, unmatched_names
 from qa.sources import RawFiles
 
 SWEEP = [round(0.15 + 0.025 * i, 3) for i in range(15)]  # candidate abstain thresholds, 0.15 to 0.50
@@ -111,7 +111,7 @@ def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
                                "answer": answer.answer, "answerer": answer.answerer, "note": answer.note,
                                "evidence": round(float(answer.evidence), 4)}
     # Both abstention signals, recorded whatever was decided, so the threshold can be calibrated from the report.
-    verdict["unmatched_names"] = unmatched_names(item["question"],
+    verdict["unmatched_names"] = unmatched_names(named_terms(item["question"]),
                                                  [f"{h.chunk.title}\n{h.chunk.text}" for h in answer.hits])
     verdict["unanswerable"] = bool(item.get("unanswerable"))
     verdict["half"] = item.get("half", "")

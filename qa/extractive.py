@@ -143,7 +143,7 @@ def score_candidates(question: Question, candidates: Sequence[Candidate], hits: 
     """
     if not candidates:
         return []
-    matcher = TermMatcher(question.text, [c.text for c in candidates])
+    matcher = TermMatcher(question.terms, [c.text for c in candidates])
     lexical = np.array([matcher.coverage(c.text) for c in candidates])
     kind = question.kind
     cues = np.array([answer_phrase(question, c.text)[0] if kind and not is_question(c.text) else 0.0

@@ -45,8 +45,8 @@ def _ends_phrase(word: str) -> bool:
     return word[-1:] in ",;:?!."
 
 
-def unmatched_names(question: str, texts: Iterable[str], names: Iterable[str] | None = None) -> list[str]:
-    """The question's names that none of `texts` holds, allowing transliteration variants.
+def unmatched_names(names: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """The names (of a question: Question.names) that none of `texts` holds, allowing transliteration variants.
 
     A name counts as held when any of its words does, or when its words run together do ("Abu Kamal" and
     "Bukamal" share the skeleton bkml).
@@ -54,7 +54,7 @@ def unmatched_names(question: str, texts: Iterable[str], names: Iterable[str] | 
     joined_text = "\n".join(texts)
     vocabulary = Vocabulary(joined_text, extra=_initialisms(joined_text))
     missing = []
-    for name in named_terms(question) if names is None else names:
+    for name in names:
         terms = question_terms(name)
         if not terms or any(vocabulary.match(term, previous) for term, previous in terms):
             continue
@@ -62,15 +62,15 @@ def unmatched_names(question: str, texts: Iterable[str], names: Iterable[str] | 
     return missing
 
 
-def unheld_names(claim: str, evidence: str) -> list[str]:
-    """Names in a claim (capitalised runs after its first word) with a word the evidence does not hold.
+def unheld_names(names: Iterable[str], evidence: str) -> list[str]:
+    """The names (of a question or a claim: named_terms) with a word the evidence does not hold.
 
     Stricter than `unmatched_names`: every word of the name must be there, so "Sheikh Naim Qassem rejected
     the decision" is not supported by a passage where Ismail Haniyeh rejected it.
     """
     vocabulary = Vocabulary(evidence, extra=_initialisms(evidence))
     unheld = []
-    for name in named_terms(claim):
+    for name in names:
         terms = question_terms(name)
         if any(not vocabulary.match(term, previous) for term, previous in terms):
             unheld.append(name.strip(",;:?!."))

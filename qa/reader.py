@@ -7,27 +7,19 @@ figures and the file's sha256, checked before the model is loaded: a changed or 
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
-from core.errors import ArchiveError
-from core.files import file_sha256
+from core.files import file_sha256  # noqa: F401  (tests check the shipped file with it)
+from qa import model_files
+from qa.model_files import ModelFiles, ReaderUnavailable  # noqa: F401  (the error callers catch)
 
 DEFAULT_READER_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
-MODEL_FILE = "reader.onnx"
-CARD_FILE = "reader.json"
-TOKENIZER_FILE = Path("tokenizer") / "tokenizer.json"
+READER_FILES = ModelFiles(model="reader.onnx", card="reader.json", what="reader")
 CACHE_PAIRS = 8192  # logits kept per process: related questions come back to the same passages
-
-
-class ReaderUnavailable(ArchiveError):
-    """The reader's files are missing, altered, or cannot be loaded."""
 
 
 def sigmoid(x: float) -> float:
@@ -81,23 +73,14 @@ class OnnxReader:
 
 
 def read_card(reader_dir: Path) -> dict:
-    card_path = reader_dir / CARD_FILE
-    try:
-        return json.loads(card_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ReaderUnavailable(f"no reader at {reader_dir} ({CARD_FILE} is missing)") from exc
-    except (OSError, ValueError) as exc:
-        raise ReaderUnavailable(f"the reader's card {card_path} cannot be read: {exc}") from exc
-
-
-_LOADING = threading.Lock()  # one load per folder, whether the prefetch thread or the answer asks first
+    return model_files.read_card(READER_FILES, reader_dir)
 
 
 def load_reader(reader_dir: Path | str | None = None) -> OnnxReader:
     """The shipped reader (loaded once per process), after checking its file against the sha256 its card records."""
-    folder = Path(reader_dir) if reader_dir else DEFAULT_READER_DIR
-    with _LOADING:
-        return _load(str(folder.resolve()))
+    return model_files.checked_model(READER_FILES, Path(reader_dir) if reader_dir else DEFAULT_READER_DIR,
+                                     lambda path, tokenizer, card: OnnxReader(
+                                         path, tokenizer, max_length=int(card.get("max_length", 128))))
 
 
 def prefetch_reader(reader_dir: Path | str | None = None) -> threading.Thread:
@@ -105,27 +88,4 @@ def prefetch_reader(reader_dir: Path | str | None = None) -> threading.Thread:
 
     A failure is left for load_reader to raise, with its message, when the answer needs the reader.
     """
-    def load_quietly() -> None:
-        with contextlib.suppress(ArchiveError):
-            load_reader(reader_dir)
-
-    thread = threading.Thread(target=load_quietly, name="reader-prefetch", daemon=True)
-    thread.start()
-    return thread
-
-
-@lru_cache(maxsize=2)
-def _load(folder: str) -> OnnxReader:
-    reader_dir = Path(folder)
-    card = read_card(reader_dir)
-    model_path = reader_dir / MODEL_FILE
-    if not model_path.is_file():
-        raise ReaderUnavailable(f"the reader's model {model_path} is missing")
-    actual = file_sha256(model_path)
-    if actual != card.get("sha256"):
-        raise ReaderUnavailable(f"the reader's model {model_path} does not match its card (sha256 {actual[:16]}, "
-                                f"expected {str(card.get('sha256'))[:16]}): reinstall it from the repository")
-    try:
-        return OnnxReader(model_path, reader_dir / TOKENIZER_FILE, max_length=int(card.get("max_length", 128)))
-    except Exception as exc:  # onnxruntime and tokenizers raise their own types for a broken file
-        raise ReaderUnavailable(f"the reader at {reader_dir} cannot be loaded: {exc}") from exc
+    return model_files.prefetch(lambda: load_reader(reader_dir), "reader-prefetch")

@@ -54,8 +54,9 @@ def question_terms(text: str) -> list[tuple[str, str]]:
 class TermMatcher:
     """Weighted overlap of a question's content terms with candidate texts; rarer terms weigh more."""
 
-    def __init__(self, question: str, pool: Sequence[str]):
-        self.terms = question_terms(question)
+    def __init__(self, question_terms: Sequence[tuple[str, str]], pool: Sequence[str]):
+        """`question_terms`: the question's terms as qa.terms.question_terms gives them (Question.terms)."""
+        self.terms = list(question_terms)
         vocabularies = [Vocabulary(text) for text in pool]
         total = len(vocabularies)
         self.weights = {}

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from index.records import Chunk, Hit
-from qa.cues import answer_phrase, answer_type, focus_terms, number_kind, number_phrase, phrase_link
+from qa.cues import answer_phrase, number_phrase, phrase_link
 from qa.entities import Entity
 from qa.extractive import Candidate, Scored, answer_after_question, is_question, neighbour_with_answer
-from qa.question import analyse_question
+from qa.question import analyse_question, answer_type, focus_terms, number_kind
 
 
 def _entity(sentence: str, text: str, label: str) -> Entity:

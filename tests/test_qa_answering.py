@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from qa.abstain import Signals, name_coverage, not_stated, probability, should_abstain
-from qa.cues import answer_phrase, answer_type
+from qa.cues import answer_phrase
 from qa.dates import question_dates
 from qa.entities import Entity
-from qa.question import analyse_question
+from qa.question import analyse_question, answer_type
 from qa.records import Answer, AnswerSentence, Citation
 
 TODAY = date(2026, 11, 22)

@@ -20,15 +20,15 @@ from core.text import terms as content_tokens
 from index.records import Chunk, Hit, SearchFilters
 from qa.answer import ABSTAIN_MESSAGE, FALLBACK_NOTE, answer_question
 from qa.citations import check_answer, parse_markers
-from qa.cues import answer_type, cue_strength
+from qa.cues import cue_strength
 from qa.evaluate import answer_matches, format_report, run_evaluation
 from qa.generative import INSTRUCTION_PLACEHOLDER
-from qa.question import analyse_question
+from qa.question import analyse_question, answer_type
 from qa.records import Answer, AnswerSentence, Citation
 from qa.render import answer_to_markdown, answer_to_text
 from qa.retriever import ArchiveRetriever
 from qa.sources import RawFiles
-from qa.terms import TermMatcher
+from qa.terms import TermMatcher, question_terms
 
 # ---- fakes --------------------------------------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ def test_sentences_are_verbatim_slices_with_offsets():
 
 
 def test_transliteration_variants_count_as_matches():
-    matcher = TermMatcher("Where are Hizbullah experts in Deir al-Zour?", ["x"])
+    matcher = TermMatcher(question_terms("Where are Hizbullah experts in Deir al-Zour?"), ["x"])
     assert matcher.coverage("Hezbollah experts arrived in Deir Ezzor.") > 0.7
     assert matcher.coverage("Hamas officials met in Doha.") == 0.0
 
@@ -491,16 +491,33 @@ def test_the_question_record_holds_what_every_stage_reads():
 
 
 def test_an_answer_analyses_its_question_once(searcher, settings, monkeypatch):
+    import qa.names
     import qa.question
+    import qa.terms
 
-    calls = []
-    real = qa.question.answer_type
-    monkeypatch.setattr(qa.question, "answer_type", lambda text: calls.append(text) or real(text))
-    # Any stage that worked the type out again would go through qa.cues.answer_type itself.
-    monkeypatch.setattr("qa.cues.answer_type", lambda text: pytest.fail(f"type worked out again for {text!r}"))
-    answer = answer_question(searcher, "How many fighters arrived in Deir Ezzor?", settings)
+    question = "How many fighters did Hezbollah send to Deir Ezzor?"
+    calls: dict[str, list[str]] = {"type": [], "names": [], "terms": []}
+
+    def counted(name, real):
+        return lambda text, *rest: calls[name].append(text) or real(text, *rest)
+
+    monkeypatch.setattr(qa.question, "answer_type", counted("type", qa.question.answer_type))
+    monkeypatch.setattr(qa.question, "named_terms", counted("names", qa.question.named_terms))
+    monkeypatch.setattr(qa.question, "question_terms", counted("terms", qa.question.question_terms))
+
+    def never_again(real):
+        def guarded(text, *rest):
+            if text.strip() == question:
+                pytest.fail(f"the question was analysed again: {real.__name__}({text!r})")
+            return real(text, *rest)
+        return guarded
+
+    # Every other stage reads the record: none may work the type, names or terms out of the question's text again.
+    for module, name in ((qa.names, "named_terms"), (qa.names, "question_terms"), (qa.terms, "question_terms")):
+        monkeypatch.setattr(module, name, never_again(getattr(module, name)))
+    answer = answer_question(searcher, question, settings)
     assert not answer.abstained
-    assert calls == ["How many fighters arrived in Deir Ezzor?"]
+    assert calls == {"type": [question], "names": [question], "terms": [question]}
 
 
 def test_the_reader_ranks_the_sentences_and_feeds_the_abstention_rule(searcher, settings):
