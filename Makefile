@@ -6,6 +6,8 @@ PORT ?= 8501
 ARCHIVE ?= corpus
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# ONNX Runtime's telemetry store ($HOME/.cache/Microsoft/...): never written by anything make starts (issue 25).
+export ORT_DISABLE_TELEMETRY := 1
 
 .PHONY: setup run build test lint browser-deps clean
 

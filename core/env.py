@@ -10,6 +10,9 @@ OFFLINE = {
     "TRANSFORMERS_OFFLINE": "1",
     # Tokenizer threads fight torch's for the same cores, and warn after a fork.
     "TOKENIZERS_PARALLELISM": "false",
+    # ONNX Runtime (seen with 1.32) otherwise keeps a telemetry device id and event store in $XDG_CACHE_HOME or
+    # $HOME/.cache/Microsoft/DeveloperTools/.onnxruntime: inside the checkout when HOME points there (issue 25).
+    "ORT_DISABLE_TELEMETRY": "1",
 }
 
 

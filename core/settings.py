@@ -95,6 +95,18 @@ class Settings(BaseSettings):
         default=None, description="Folder of the static embedding model and its card (static.json); default: the "
         "one shipped in models/static-minilm.",
     )
+    minilm_at_question: bool = Field(
+        default=True, description="With static vectors in the index: embed the question and its shortlist with "
+        "all-MiniLM-L6-v2 (ONNX Runtime, no torch) to re-rank the shortlist and to weigh the evidence, as an index "
+        "of MiniLM vectors would (docs/EVALUATION.md, issue 25); off: static cosines only.",
+    )
+    minilm_shortlist: int = Field(
+        default=20, ge=1, le=200, description="Chunks of the first-stage (static + BM25) ranking that MiniLM re-ranks."
+    )
+    minilm_onnx_dir: Path | None = Field(
+        default=None, description="Folder of the question-time MiniLM's ONNX file and card (minilm.json); default: "
+        "the one shipped in models/minilm-onnx.",
+    )
     model_cache_dir: Path = Field(
         default_factory=lambda: data_home() / "model-cache", description="ONNX exports of the embedding model."
     )
@@ -175,6 +187,18 @@ class Settings(BaseSettings):
     )
     reader_dir: Path | None = Field(
         default=None, description="Folder of the reader's ONNX model and card; default: the one shipped in models/."
+    )
+    abstain_weight_span: float | None = Field(
+        default=None, description="Abstention rule: weight of the span reader's confidence that its phrase, not "
+        "\"no answer\", is what the passages say (sigmoid of its null margin); default: fitted for the backend.",
+    )
+    span_reader: bool = Field(
+        default=True, description="ask leads with the phrase the span reader trained here (models/span-reader) "
+        "extracts, and weighs its \"no answer\" score when deciding to refuse; off: the sentence only.",
+    )
+    span_reader_dir: Path | None = Field(
+        default=None, description="Folder of the span reader's ONNX model and card; default: the one shipped in "
+        "models/.",
     )
     rerank_passages: bool = Field(
         default=False, description="ask orders the passages by their best answering sentence before citing them "

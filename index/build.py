@@ -18,13 +18,14 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from archive.records import SkippedFile
 from core.errors import ArchiveError, ArchiveNotFound
+from index import compact as compacting
 from index import manifest as manifests
 from index import publish, tables
 from index.embed import Embedder, HashingEmbedder, make_embedder, model_description
@@ -53,9 +54,10 @@ class BuildReport:
     embedded: int = 0  # chunks embedded by this build; 0 when every vector was reused
     published: bool = False  # False when the archive had not changed and the index was left as it was
     index_dir: str = ""
+    compacted: dict[str, Any] | None = None  # what compaction did (index.compact), when it did anything
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "articles": self.articles,
             "chunks": self.chunks,
             "added": self.added,
@@ -64,6 +66,9 @@ class BuildReport:
             "skipped_files": [{"source": item.source, "reason": item.reason} for item in self.skipped_files],
             "seconds": round(self.seconds, 3),
         }
+        if self.compacted is not None:
+            document["compacted"] = self.compacted
+        return document
 
     def summary(self) -> str:
         changes = f"{self.added} added, {self.updated} updated, {self.removed} removed"
@@ -85,10 +90,13 @@ def build_index(
     on_progress: ProgressCallback | None = None,
     engine: Engine | None = None,
     verify: bool = False,
+    compact: bool = False,
 ) -> BuildReport:
     """Build or incrementally update the index of `settings.archive_dir` in `settings.resolved_index_dir()`.
 
-    `verify` re-hashes the serving index first (and rebuilds it in full if damaged). Raises IndexLocked when
+    `verify` re-hashes the serving index first (and rebuilds it in full if damaged). `compact` merges every
+    vector segment and vacuums the tables (index.compact; builds otherwise compact as index.merge's policy
+    says). Raises IndexLocked when
     another build holds the lock past `lock_timeout` seconds, ArchiveNotFound, ModelUnavailable.
     """
     started = time.monotonic()
@@ -102,19 +110,21 @@ def build_index(
         serving = open_serving(settings, model, notes, verify=verify)
         try:
             return _build(settings, serving, full, embedder, engine, notes, started, progress, on_progress,
-                          model[1])
+                          model[1], compact)
         finally:
             if serving is not None:
                 serving.connection.close()
 
 
-def _build(settings, serving, full, embedder, engine, notes, started, progress, on_progress, dim) -> BuildReport:
+def _build(settings, serving, full, embedder, engine, notes, started, progress, on_progress, dim,
+           compact=False) -> BuildReport:
     index_dir = settings.resolved_index_dir()
     dedup = {"threshold": settings.near_duplicate_threshold}
     same_lineage = serving is not None and not full and serving.manifest.get("dedup") == dedup
     stored = stored_files(serving.connection, serving.generation) if same_lineage and serving else {}
     plan = make_plan(settings.archive_dir, stored, settings.max_file_bytes)
-    if same_lineage and serving and not plan.changed and _vector_kind(settings, serving.counts) == _kind(serving):
+    if (same_lineage and serving and not plan.changed and not compact
+            and _vector_kind(settings, serving.counts) == _kind(serving)):
         _restat(serving.connection, plan)
         publish.remove_unreferenced(index_dir, *_kept(index_dir, serving.build_dir))
         skipped, warnings = skipped_files(serving.connection, serving.generation)
@@ -132,7 +142,8 @@ def _build(settings, serving, full, embedder, engine, notes, started, progress, 
         for result in _progress(results, len(job.files), progress, on_progress):
             writer.add(result)
         counts = writer.finish(serving.counts if same_lineage and serving else {})
-        build_dir = _publish(settings, target, counts, serving if same_lineage else None, embedder, writer.commit)
+        build_dir, compaction = _publish(settings, target, counts, serving if same_lineage else None, embedder,
+                                         writer.commit, compact)
     except BaseException:
         writer.rollback()
         target.abort()
@@ -141,8 +152,11 @@ def _build(settings, serving, full, embedder, engine, notes, started, progress, 
     _checkpoint(target.connection)
     target.connection.close()
     publish.remove_unreferenced(index_dir, *_kept(index_dir, build_dir, serving.build_dir if serving else None))
+    compacting.vacuum_if_needed(target.data_dir / target.tables_name, compaction)
     tally = writer.tally
     report = _report(settings, counts, tally, skipped, tuple(warnings) + tuple(notes), started)
+    if compact or compaction.happened():
+        report = replace(report, compacted=compaction.to_json(), seconds=time.monotonic() - started)
     return report
 
 
@@ -250,6 +264,8 @@ class _Target:
             connection = serving.connection
             generation = int(connection.execute("SELECT MAX(gen) FROM generations").fetchone()[0] or 0) + 1
             first = int(connection.execute("SELECT MAX(id) FROM chunks").fetchone()[0] or -1) + 1
+            # Compaction may forget the rows of the newest slots: never hand a slot out twice.
+            first = max(first, int(connection.execute("SELECT MAX(slots) FROM generations").fetchone()[0] or 0))
         dim = int(model_dim or 0) if serving is None else int(serving.manifest["model"]["dim"])
         segment = SegmentWriter(data_dir / f"{name.removesuffix('.sqlite')}-{publish.new_name()}.f16", dim, first)
         return cls(connection, generation, segment, name, serving is None, data_dir)
@@ -263,8 +279,8 @@ class _Target:
 
 
 def _publish(settings, target: _Target, counts, serving: Serving | None, embedder: Embedder | None,
-             commit: Callable[[], None]) -> Path:
-    """Vector index, manifest, commit of the tables, swap: the commit is the last step before the swap."""
+             commit: Callable[[], None], compact: bool = False) -> tuple[Path, compacting.Compaction]:
+    """Merges, vector index, manifest, commit of the tables, swap: the commit is the last step before the swap."""
     index_dir = settings.resolved_index_dir()
     segment = target.segment.close()
     segments = manifests.segments_of(serving.manifest) if serving else []
@@ -273,6 +289,10 @@ def _publish(settings, target: _Target, counts, serving: Serving | None, embedde
     else:
         (target.data_dir / segment.file).unlink(missing_ok=True)
     dim = target.segment.dim or (embedder.dim if embedder else 0) or _fallback_dim(settings, serving)
+    segments, compaction = compacting.compact_segments(
+        target.connection, target.generation, serving.generation - 1 if serving else 0, target.data_dir,
+        target.tables_name.removesuffix(".sqlite"), segments, dim, force=compact,
+        protected=compacting.protected_manifests(index_dir, serving.manifest if serving else None))
     hidden = tables.hidden_slots(target.connection, target.generation)
     store = VectorStore(target.data_dir, segments, dim, hidden)
     vector_index = _vector_index(settings, counts, store, serving, target)
@@ -299,8 +319,10 @@ def _publish(settings, target: _Target, counts, serving: Serving | None, embedde
         import shutil
 
         shutil.rmtree(build_dir, ignore_errors=True)
+        for name in compaction.new_files:
+            (target.data_dir / name).unlink(missing_ok=True)
         raise
-    return build_dir
+    return build_dir, compaction
 
 
 def _fallback_dim(settings, serving: Serving | None) -> int:
@@ -350,6 +372,7 @@ def _kept(index_dir: Path, build_dir: Path, previous: Path | None = None) -> tup
             continue
         referenced.add(str(manifest.get("tables")))
         referenced.update(item.file for item in manifests.segments_of(manifest))
+        referenced.update(item.ids for item in manifests.segments_of(manifest) if item.ids)
         referenced.update((manifest.get("index_files") or {}).keys())
     return kept, referenced
 

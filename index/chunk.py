@@ -20,7 +20,7 @@ from core.text import split_sentences
 from index.records import Chunk
 
 # Bump whenever the chunks produced for an article change: an index built with older rules is refused.
-VERSION = 1
+VERSION = 2  # 2: HTML block elements separate text (archive.html), so chunks of web pages changed
 MIN_BUDGET = 32  # tokens left for text when a title is absurdly long
 
 TokenCounter = Callable[[str], int]

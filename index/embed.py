@@ -82,7 +82,7 @@ def _model_dim(path: Path) -> int | None:
 
 
 TORCH_BACKEND = "torch"
-STATIC_BACKEND = "static"  # index.static_backend (imported only when chosen)
+STATIC_BACKEND = "static"  # index.static_backend (imported only when chosen; it never imports this module)
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 QUERY_CACHE_SIZE = 256  # one `ask` embeds its question up to three times (search, evidence, sentence scores)
 

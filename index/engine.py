@@ -24,6 +24,7 @@ Everything in a job and a result is plain data (str, int, tuples, numpy arrays, 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -236,11 +237,26 @@ def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
             pool.submit(int).result()  # a fork pool starts all of its workers at the first submit
         finally:
             gc.unfreeze()  # in this process only; the workers keep their inherited objects frozen
-        yield pool
+        try:
+            yield pool
+        except BaseException:  # a failed or stopped build (SIGTERM, Ctrl-C): its batches' results are not wanted
+            _end_workers(pool)
+            raise
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Drop the queued batches and end the running ones now, rather than wait for them (a batch of large files
+    can take a minute, longer than a service manager waits after SIGTERM). The workers only read files, so
+    ending them loses nothing; the pool's shutdown then reaps them (as it does when a worker dies)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, AttributeError):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _worker_start() -> None:
     _die_with_parent()
+    _leave_stops_to_parent()
     # pysbd builds its abbreviation regexes on every call; with the stdlib's 512-entry cache they are compiled
     # again and again (a third of sentence-splitting time). A larger cache in the workers keeps them.
     re._MAXCACHE = max(getattr(re, "_MAXCACHE", 512), 20_000)  # type: ignore[attr-defined]
@@ -258,6 +274,19 @@ def _die_with_parent() -> None:
     libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     if os.getppid() == 1:  # the parent died before the call took effect
         os._exit(1)
+
+
+def _leave_stops_to_parent() -> None:
+    """A forked worker inherits the build's stop handlers (archive_qa.commands.common.stop_on_signals), which
+    would raise inside it. Ctrl-C and a hangup, sent to the whole terminal group, are the parent's to act on:
+    the worker ignores them and finishes its batch while the parent shuts the pool down (or, under nohup,
+    goes on). SIGTERM ends a worker at once, as before (a whole-group SIGTERM from systemd); the parent then
+    stops as asked."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class _LazyEmbedder:

@@ -43,15 +43,30 @@ def chunker_config(settings) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Segment:
-    """Vectors of slots [first, first + count), float16 rows, in `file` under INDEX_DIR/data."""
+    """Vectors of slots [first, first + count), float16 rows, in `file` under INDEX_DIR/data.
+
+    A merged segment (index.compact) is sparse: it stands for the slots [first, end) but holds only `count`
+    of them, those listed (ascending int64) in its `ids` file, its rows in that order.
+    """
 
     file: str
     first: int
     count: int
     sha256: str
+    ids: str = ""
+    ids_sha256: str = ""
+    end: int = 0
+
+    @property
+    def stop(self) -> int:
+        """One past the highest slot of the range this segment stands for."""
+        return self.end if self.ids else self.first + self.count
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "first": self.first, "count": self.count, "sha256": self.sha256}
+        entry: dict[str, Any] = {"file": self.file, "first": self.first, "count": self.count, "sha256": self.sha256}
+        if self.ids:
+            entry.update(ids=self.ids, ids_sha256=self.ids_sha256, end=self.end)
+        return entry
 
 
 def segments_of(manifest: dict[str, Any]) -> list[Segment]:
@@ -110,6 +125,8 @@ def check_files(index_dir: Path, manifest: dict[str, Any], settings) -> None:
     sizes = {name: item.get("bytes") for name, item in listed.items()}
     for segment in segments_of(manifest):
         sizes[segment.file] = segment.count * dim * 2
+        if segment.ids:
+            sizes[segment.ids] = segment.count * 8
     sizes[manifest["tables"]] = None  # grows with every update: presence only
     for name, expected in sizes.items():
         path = index_dir / DATA / name

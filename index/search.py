@@ -28,10 +28,10 @@ import numpy as np
 
 from archive.dedup import show_first_key
 from archive.records import Article
-from core.errors import IndexMismatch, IndexMissing, InvalidQuery
+from core.errors import IndexMismatch, IndexMissing, InvalidQuery, ModelUnavailable
 from index import manifest as manifests
 from index import publish, tables
-from index.embed import Embedder, make_embedder, model_description
+from index.embed import STATIC_BACKEND, Embedder, VectorCache, make_embedder, model_description
 from index.lexical import LexicalIndex, common_above_for
 from index.records import Chunk, Hit, SearchFilters
 from index.vectors import VectorStore
@@ -39,6 +39,9 @@ from index.vectors import VectorStore
 _T = TypeVar("_T")
 MODES = ("dense", "bm25", "hybrid")
 MIN_POOL = 50  # candidates each ranking contributes before filters and duplicate collapse
+# Chunk vectors of the question-time MiniLM (index.question_encoder), kept across questions: related questions come
+# back to the same shortlist. 8,192 x 384 float32 = 12.6 MB at most.
+SHORTLIST_VECTORS = VectorCache(max_entries=8192)
 ARTICLE_CACHE = 4096
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -66,6 +69,68 @@ def fuse(rankings: list[tuple[list[int], float]], rrf_k: int) -> dict[int, float
         for rank, chunk_id in enumerate(ranking, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
     return fused
+
+
+# The second stage's fusion over the shortlist (index.question_encoder's cosines), chosen on the calibration half.
+SECOND_STAGE: dict[str, Any] = {"kind": "rrf3", "dense": 0.0, "bm25": 1.0, "minilm": 1.0, "rrf_k": 60}
+
+
+def second_stage(ids: list[int], minilm: dict[int, float], ranks: dict[str, dict[int, int]], settings
+                 ) -> list[tuple[int, float]]:
+    """The shortlist `ids` (in first-stage order) re-ranked, best first, with each chunk's fused score.
+
+    Weighted reciprocal rank fusion of MiniLM's ranking of the shortlist with the first stage's BM25 ranking and
+    static dense ranking (global ranks; a chunk one ranking did not return gets nothing from it).
+    """
+    config = SECOND_STAGE
+    rrf_k = config["rrf_k"]
+    by_minilm = sorted(ids, key=lambda i: -minilm[i])  # stable: ties keep the first stage's order
+    minilm_rank = {chunk_id: rank for rank, chunk_id in enumerate(by_minilm, start=1)}
+    position = {chunk_id: rank for rank, chunk_id in enumerate(ids, start=1)}
+    scores = {}
+    for chunk_id in ids:
+        score = config["minilm"] / (rrf_k + minilm_rank[chunk_id])
+        if config["kind"] == "rrf2":
+            score += config["bm25"] / (rrf_k + position[chunk_id])
+        elif config["kind"] == "cos":
+            score = minilm[chunk_id]
+        else:
+            for name in ("dense", "bm25"):
+                rank = ranks.get(name, {}).get(chunk_id)
+                if rank is not None and config[name]:
+                    score += config[name] / (rrf_k + rank)
+        scores[chunk_id] = score
+    return sorted(scores.items(), key=lambda item: (-item[1], position[item[0]]))
+
+
+def _settings_for_vectors(settings, manifest: dict[str, Any], embedder: Embedder | None
+                          ) -> tuple[Any, Embedder | None]:
+    """The settings (and embedder) that serve an index, given the vectors its manifest says it holds.
+
+    Under the default static backend, an index built with MiniLM's vectors (embedding_backend "onnx" or "torch")
+    keeps serving: its queries are embedded by MiniLM, which then also reads the shortlist (no second stage).
+    Anything else is left to the manifest check, which refuses a mismatch with the rebuild command.
+    """
+    built = (manifest.get("model") or {}).get("name")
+    if settings.embedding_backend != STATIC_BACKEND or (embedder is not None and embedder.name == built):
+        return settings, embedder
+    if built == model_description(settings)[0]:
+        return settings, embedder
+    minilm = settings.model_copy(update={"embedding_backend": "onnx"})
+    if built != model_description(minilm)[0]:
+        return settings, embedder
+    return minilm, _question_encoder_named(minilm, built)
+
+
+def _question_encoder_named(settings, name: str | None) -> Embedder | None:
+    """The question-time MiniLM when its vectors are the index's (fp32: no torch to load), else None."""
+    from index.question_encoder import encoder_dir, encoder_identity, load_encoder, read_card
+
+    try:
+        same = encoder_identity(read_card(encoder_dir(settings))) == name
+    except ModelUnavailable:
+        return None
+    return load_encoder(settings) if same else None
 
 
 _DAMAGE = (sqlite3.DatabaseError, zlib.error, json.JSONDecodeError, UnicodeDecodeError)
@@ -112,6 +177,9 @@ class Searcher:
                                     common_above=common_above)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
+        # Static vectors in the index: the hybrid shortlist is re-ranked by MiniLM at question time (two stages).
+        self.two_stage = settings.embedding_backend == STATIC_BACKEND and bool(
+            getattr(settings, "minilm_at_question", False))
         self._articles: OrderedDict[int, Article] = OrderedDict()
         self._filter_cache: dict[tuple[str, str | None, str | None], np.ndarray] = {}
         self._groups_of: dict[int, tuple[int, ...]] | None = None
@@ -135,6 +203,7 @@ class Searcher:
         if not build_dir.is_dir():
             raise manifests.corrupt(settings, f"index at {index_dir} points to a missing build")
         manifest = manifests.read_manifest(build_dir, settings)
+        settings, embedder = _settings_for_vectors(settings, manifest, embedder)
         model_name, model_dim = (embedder.name, embedder.dim) if embedder else model_description(settings)
         manifests.check_compatible(manifest, settings, model_name=model_name, model_dim=model_dim)
         manifests.check_files(index_dir, manifest, settings)
@@ -173,6 +242,19 @@ class Searcher:
                         )
                     self._embedder = embedder
         return self._embedder
+
+    @property
+    def answer_embedder(self) -> Embedder:
+        """The model that embeds what a question reads (its shortlist, the answerer's candidate sentences).
+
+        MiniLM through ONNX Runtime (index.question_encoder) when the index holds static vectors and
+        minilm_at_question is on; otherwise the index's own model. The hashing stand-in never loads MiniLM.
+        """
+        if self.two_stage:
+            from index.question_encoder import load_encoder
+
+            return load_encoder(self.settings)
+        return self.embedder
 
     # ------------------------------------------------------------ reading
 
@@ -360,19 +442,41 @@ class Searcher:
         if k <= 0 or not query.strip() or not available:
             return []
         query_vector = None if mode == "bm25" else np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-        pool = min(available, max(MIN_POOL, 4 * k))
+        rerank = self.two_stage and mode != "bm25"
+        wanted = max(k, int(self.settings.minilm_shortlist)) if rerank else k
+        pool = min(available, max(MIN_POOL, 4 * wanted))
         while True:
-            ranked, lexical = self._rank(query, query_vector, mode, pool, allowed)
+            ranked, lexical, ranks = self._rank(query, query_vector, mode, pool, allowed)
             kept = self._collapse(ranked)
-            if len(kept) >= k or pool >= available:
+            if len(kept) >= wanted or pool >= available:
                 break
             pool = min(available, pool * 4)
+        if rerank:
+            kept, minilm = self._rerank(query, kept[:wanted], ranks)
+            return self._hits(query, kept[:k], query_vector, lexical, mode, minilm)
         return self._hits(query, kept[:k], query_vector, lexical, mode)
 
-    def _hits(self, query, kept, query_vector, lexical: dict[int, float], mode: str) -> list[Hit]:
+    def _rerank(self, query: str, shortlist: list[tuple[int, float]], ranks: dict[str, dict[int, int]]
+                ) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        """The shortlist re-ranked by a fusion with MiniLM's cosine (second_stage), and those cosines by chunk."""
+        if not shortlist:
+            return shortlist, {}
+        encoder = self.answer_embedder
+        ids = [chunk_id for chunk_id, _ in shortlist]
+        texts = [chunk.embedding_text() for chunk in self._read_chunks(ids)]
+        vectors = SHORTLIST_VECTORS.embed(encoder, texts)
+        cosines = vectors @ np.asarray(encoder.embed_query(query), dtype=np.float32)
+        minilm = {chunk_id: float(cosine) for chunk_id, cosine in zip(ids, cosines, strict=True)}
+        return second_stage(ids, minilm, ranks, self.settings), minilm
+
+    def _hits(self, query, kept, query_vector, lexical: dict[int, float], mode: str,
+              minilm: dict[int, float] | None = None) -> list[Hit]:
         ids = [chunk_id for chunk_id, _ in kept]
         chunks = self._read_chunks(ids)
-        cosines = self.vectors.vectors(np.array(ids)) @ query_vector if query_vector is not None and ids else None
+        if minilm is not None:  # the question-time cosines replace the static ones
+            cosines = np.array([minilm[i] for i in ids], dtype=np.float32)
+        else:
+            cosines = self.vectors.vectors(np.array(ids)) @ query_vector if query_vector is not None and ids else None
         if mode != "dense":
             missing = [i for i in ids if i not in lexical]
             lexical = {**lexical, **self.lexical.scores_of(query, missing)} if missing else lexical
@@ -391,8 +495,8 @@ class Searcher:
             ))
         return hits
 
-    def _rank(self, query: str, query_vector: np.ndarray | None, mode: str, pool: int,
-              allowed: np.ndarray | None) -> tuple[list[tuple[int, float]], dict[int, float]]:
+    def _rank(self, query: str, query_vector: np.ndarray | None, mode: str, pool: int, allowed: np.ndarray | None
+              ) -> tuple[list[tuple[int, float]], dict[int, float], dict[str, dict[int, int]]]:
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
         if query_vector is not None:
@@ -401,13 +505,15 @@ class Searcher:
         if mode != "dense":
             lexical = sorted(self.lexical.search(query, pool, allowed), key=lambda item: (-item[1], item[0]))
         scores_by_id = dict(lexical)
+        ranks = {"dense": {i: rank for rank, (i, _) in enumerate(dense, start=1)},
+                 "bm25": {i: rank for rank, (i, _) in enumerate(lexical, start=1)}}
         if mode == "dense":
-            return dense, scores_by_id
+            return dense, scores_by_id, ranks
         if mode == "bm25":
-            return lexical, scores_by_id
+            return lexical, scores_by_id, ranks
         fused = fuse([([i for i, _ in dense], self.settings.dense_weight),
                       ([i for i, _ in lexical], self.settings.bm25_weight)], self.settings.rrf_k)
-        return sorted(fused.items(), key=lambda item: (-item[1], item[0])), scores_by_id
+        return sorted(fused.items(), key=lambda item: (-item[1], item[0])), scores_by_id, ranks
 
     def _collapse(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Keep chunks of the best-ranked article of each near-duplicate group only."""

@@ -22,7 +22,6 @@ import numpy as np
 
 from core.errors import ModelUnavailable
 from core.files import file_sha256
-from index.embed import STATIC_BACKEND
 
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parents[1] / "models" / "static-minilm"
 CARD_FILE = "static.json"
@@ -73,13 +72,15 @@ class StaticEmbedder:
     """Vectors from the distilled token table: L2-normalised float32, like every other embedder."""
 
     max_tokens = 256  # no context window of its own: chunks keep MiniLM's bound so both backends chunk alike
+    # index.embed owns the backend names (STATIC_BACKEND chooses this class) and imports this module, never the
+    # reverse: the name is repeated here, and tests/test_static_backend.py checks that the two agree.
+    backend = "static"
 
     def __init__(self, model_dir: str | Path | None = None) -> None:
         path = Path(model_dir or DEFAULT_STATIC_DIR).expanduser()
         card = read_card(path)
         verify_files(path, card)
         self.name, self.dim = static_identity(path)
-        self.backend = STATIC_BACKEND
         try:
             from model2vec import StaticModel
 

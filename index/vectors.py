@@ -95,6 +95,7 @@ class VectorStore:
         self.nprobe = nprobe
         self._firsts = [s.first for s in self.segments]
         self._maps: dict[str, np.ndarray] = {}
+        self._ids: dict[str, np.ndarray] = {}  # slots of sparse (merged) segments, loaded on first use
         self._exact: tuple[faiss.Index, np.ndarray] | None = None  # index over tail slots, their slot ids
         self._ivf: faiss.Index | None = None
         self._lock = threading.Lock()
@@ -102,7 +103,7 @@ class VectorStore:
     @property
     def slots(self) -> int:
         """One past the highest slot this generation holds."""
-        return max((s.first + s.count for s in self.segments), default=0)
+        return max((s.stop for s in self.segments), default=0)
 
     def _map(self, segment: Segment) -> np.ndarray:
         rows = self._maps.get(segment.file)
@@ -115,22 +116,53 @@ class VectorStore:
             self._maps[segment.file] = rows
         return rows
 
+    def slot_ids(self, segment: Segment) -> np.ndarray:
+        """The slots a segment holds, ascending (a range unless it is a merged, sparse one)."""
+        if not segment.ids:
+            return np.arange(segment.first, segment.first + segment.count, dtype=np.int64)
+        found = self._ids.get(segment.ids)
+        if found is None:
+            found = np.fromfile(self.data_dir / segment.ids, dtype=np.int64, count=segment.count)
+            self._ids[segment.ids] = found
+        return found
+
+    def _position(self, slot: int) -> tuple[Segment, int] | None:
+        """The segment holding `slot` and its row there; None when no segment holds it (a dropped slot)."""
+        at = bisect.bisect_right(self._firsts, slot) - 1
+        if at < 0:
+            return None
+        segment = self.segments[at]
+        if not segment.ids:
+            return (segment, slot - segment.first) if slot < segment.first + segment.count else None
+        ids = self.slot_ids(segment)
+        row = int(np.searchsorted(ids, slot))
+        return (segment, row) if row < len(ids) and ids[row] == slot else None
+
     def vectors(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of `ids` (slots), as float32, in that order."""
+        """The stored vectors of `ids` (slots), as float32, in that order (zeros for a slot no segment holds)."""
+        return self._gather(ids)[0]
+
+    def _gather(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, held): the rows of `ids` and which of them a segment holds."""
         ids = np.asarray(ids, dtype=np.int64)
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        held = np.zeros(len(ids), dtype=bool)
         for row, slot in enumerate(ids):
-            segment = self.segments[bisect.bisect_right(self._firsts, int(slot)) - 1]
-            out[row] = self._map(segment)[int(slot) - segment.first]
-        return out
+            found = self._position(int(slot))
+            if found is not None:
+                out[row] = self._map(found[0])[found[1]]
+                held[row] = True
+        return out, held
 
     def iter_rows(self, start: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(slots, float16 rows) of every segment from slot `start` on, a segment at a time."""
         for segment in self.segments:
-            if segment.first + segment.count <= start or not segment.count:
+            if segment.stop <= start or not segment.count:
                 continue
-            skip = max(start - segment.first, 0)
-            yield np.arange(segment.first + skip, segment.first + segment.count), self._map(segment)[skip:]
+            slots = self.slot_ids(segment)
+            skip = int(np.searchsorted(slots, start))
+            if skip < len(slots):
+                yield slots[skip:], self._map(segment)[skip:]
 
     def iter_blocks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(slots, float16 rows) of every segment in blocks of `size` rows, read from the files, not mapped.
@@ -141,11 +173,12 @@ class VectorStore:
         for segment in self.segments:
             if not segment.count:
                 continue
+            slots = self.slot_ids(segment)
             with open(self.data_dir / segment.file, "rb") as handle:
                 for start in range(0, segment.count, size):
                     count = min(size, segment.count - start)
                     rows = np.fromfile(handle, dtype=np.float16, count=count * self.dim).reshape(count, self.dim)
-                    yield np.arange(segment.first + start, segment.first + start + count), rows
+                    yield slots[start : start + count], rows
 
     # ------------------------------------------------------------ searching
 
@@ -189,13 +222,14 @@ class VectorStore:
         params = faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)  # type: ignore[call-arg]
         _, ids = index.search(query, k * REFINE, params=params)
         ids = ids[0][ids[0] >= 0].astype(np.int64)
-        scores = self.vectors(ids) @ query[0]  # refinement: exact (float16) cosine of each candidate
-        return scores.astype(np.float32), ids
+        rows, held = self._gather(ids)  # refinement: exact (float16) cosine of each candidate still held
+        return (rows[held] @ query[0]).astype(np.float32), ids[held]
 
     def _exact_subset(self, query: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         allowed = np.setdiff1d(allowed, self.hidden)
         allowed = allowed[allowed < self.slots]
-        scores = self.vectors(allowed) @ query
+        rows, held = self._gather(allowed)
+        allowed, scores = allowed[held], rows[held] @ query
         order = np.lexsort((allowed, -scores))[:k]
         return scores[order].astype(np.float32), allowed[order]
 

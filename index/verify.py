@@ -43,6 +43,8 @@ def _verify(settings, manifest: dict[str, Any], connection: sqlite3.Connection, 
     for segment in manifests.segments_of(manifest):
         if segment_sha256(data / segment.file) != segment.sha256:
             raise manifests.corrupt(settings, f"index vectors {segment.file} fail their checksum")
+        if segment.ids and segment_sha256(data / segment.ids) != segment.ids_sha256:
+            raise manifests.corrupt(settings, f"index vector ids {segment.ids} fail their checksum")
     for name, expected in (manifest.get("index_files") or {}).items():
         if segment_sha256(data / name) != expected.get("sha256"):
             raise manifests.corrupt(settings, f"index file {name} fails its checksum")

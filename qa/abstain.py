@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from qa.names import unmatched_names
 from qa.question import Question
 
-SIGNALS = ("passage", "sentence", "names", "typed", "linked", "reader")
+SIGNALS = ("passage", "sentence", "names", "typed", "linked", "reader", "span")
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,12 @@ class Signals:
     linked: float = 1.0
     # The reader's probability that its best sentence answers the question (qa.reader; 0 when it is off).
     reader: float = 0.0
+    # The span reader's confidence that its phrase, not "no answer", is what the passages say: sigmoid of its null
+    # margin (qa.phrase; 0 when it is off). Low where the page is about the thing asked but does not state it.
+    span: float = 0.0
 
     def as_vector(self) -> list[float]:
-        return [self.passage, self.sentence, self.names, self.typed, self.linked, self.reader]
+        return [self.passage, self.sentence, self.names, self.typed, self.linked, self.reader, self.span]
 
     def to_json(self) -> dict:
         return {key: round(value, 4) for key, value in asdict(self).items()}
@@ -62,8 +65,14 @@ FITTED_RULES: dict[str, dict[str, float]] = {
 
 
 def fitted_rule(settings) -> dict[str, float]:
-    """The rule fitted for the vectors of the configured backend (torch and both ONNX variants: MiniLM's)."""
-    return FITTED_RULES["static" if getattr(settings, "embedding_backend", "") == "static" else "minilm"]
+    """The rule fitted for the vectors of the configured backend (torch and both ONNX variants: MiniLM's).
+
+    Static vectors with MiniLM at the question (minilm_at_question, index.question_encoder): the passage signal is
+    MiniLM's cosine again, so MiniLM's rule applies.
+    """
+    static_cosines = getattr(settings, "embedding_backend", "") == "static" and not getattr(
+        settings, "minilm_at_question", False)
+    return FITTED_RULES["static" if static_cosines else "minilm"]
 
 
 def coefficients(settings) -> tuple[float, list[float]]:

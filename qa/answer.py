@@ -13,8 +13,9 @@ from qa.abstain import Signals, name_coverage, not_stated, probability, should_a
 from qa.citations import check_answer
 from qa.cues import phrase_link
 from qa.dates import DateRange
-from qa.extractive import Scored, answer_sentences, build_answer, rerank
+from qa.extractive import Scored, build_answer, ranked_sentences, rerank, sentences_with_phrase
 from qa.names import unheld_names
+from qa.phrase import Phrase, read_phrase
 from qa.question import Question, analyse_question
 from qa.records import Answer
 from qa.sources import RawFiles
@@ -102,14 +103,13 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
     asked = analyse_question(question)  # the one analysis every stage below reads
     hits, date_range = _search(searcher, asked, k, mode, filters)
     date_filter = date_range.to_json() if date_range else None
-    embedder = searcher.embedder
+    embedder = getattr(searcher, "answer_embedder", None) or searcher.embedder
     evidence = evidence_strength(question, hits, embedder) if hits else 0.0
     reason = why_no_evidence(asked, hits, evidence, settings.abstain_threshold)
     if reason:
         return replace(abstention(question, answerer, hits, evidence, note=reason), date_filter=date_filter)
-    reader = answer_reader(settings)
-    picked = answer_sentences(asked, hits, embedder, reader=reader)
-    signals, missing = evidence_signals(asked, hits, evidence, picked)
+    scored, picked, phrase = _read(asked, hits, embedder, settings)
+    signals, missing = evidence_signals(asked, hits, evidence, picked, phrase)
     decided = {**signals.to_json(), "p_answerable": round(probability(signals, settings), 4)}
     # The rule was fitted on the real model's cosines; the hashing stand-in (tests) has only the floor above.
     calibrated = settings.embedding_backend != "hashing" and not str(getattr(embedder, "name", "")).startswith(
@@ -118,8 +118,10 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
         closest = picked[0] if picked else None
         note = not_stated(question, closest.candidate.text if closest else None,
                           hits[closest.candidate.hit_index].chunk.source if closest else None, missing)
-        abstained = abstention(question, answerer, hits, evidence, note=note)
-        return replace(abstained, signals=decided, date_filter=date_filter)
+        return replace(abstention(question, answerer, hits, evidence, note=note), signals=decided,
+                       date_filter=date_filter)
+    if phrase is not None:
+        picked = sentences_with_phrase(asked, phrase, scored, picked)
     if settings.rerank_passages:
         hits, picked = rerank(hits, picked)
     raw = RawFiles(settings.archive_dir)
@@ -131,8 +133,21 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
         note = FALLBACK_NOTE
     if not picked:
         return replace(abstention(question, answerer, hits, evidence), signals=decided, date_filter=date_filter)
-    answer = build_answer(question, hits, picked, raw, note)
-    return replace(answer, evidence=evidence, signals=decided, date_filter=date_filter)
+    lead = phrase.text if phrase else ""
+    return replace(build_answer(question, hits, picked, raw, note, phrase=lead), evidence=evidence, signals=decided,
+                   date_filter=date_filter, phrase=lead, phrase_score=phrase.confidence if phrase else None)
+
+
+def _read(question: Question, hits: Sequence[Hit], embedder, settings) -> tuple[list[Scored], list[Scored],
+                                                                                 Phrase | None]:
+    """Every scored sentence (best first), the sentences the answer quotes, and the span reader's phrase read from
+    the best sentences' windows (None when it is off or finds none)."""
+    scored, picked = ranked_sentences(question, hits, embedder, reader=answer_reader(settings))
+    span_reader = answer_span_reader(settings)
+    if span_reader is None or not scored:
+        return scored, picked, None
+    ranked = [(s.candidate.hit_index, s.candidate.position) for s in scored]
+    return scored, picked, read_phrase(question, ranked, hits, span_reader)
 
 
 def _generative(question: str, hits: Sequence[Hit], settings, embedder, raw: RawFiles, chat_model) -> Answer | None:
@@ -168,6 +183,15 @@ def answer_reader(settings):
     return load_reader(settings.reader_dir)
 
 
+def answer_span_reader(settings):
+    """The span reader the settings ask for (loaded once per process), or None when it is turned off."""
+    if not settings.span_reader:
+        return None
+    from qa.span_reader import load_span_reader
+
+    return load_span_reader(settings.span_reader_dir)
+
+
 def _search(searcher, question: Question, k: int, mode: str, filters) -> tuple[list[Hit], DateRange | None]:
     """The passages, restricted to the dates the question names when the caller gave no date range itself.
 
@@ -184,7 +208,8 @@ def _search(searcher, question: Question, k: int, mode: str, filters) -> tuple[l
     return list(searcher.search(question.text, k=k, mode=mode, filters=filters)), None
 
 
-def evidence_signals(question: Question, hits: Sequence[Hit], evidence: float, picked: Sequence[Scored]):
+def evidence_signals(question: Question, hits: Sequence[Hit], evidence: float, picked: Sequence[Scored],
+                     phrase: Phrase | None = None):
     """The abstention rule's signals, and the question's names no passage holds."""
     names, missing = name_coverage(question, [f"{h.chunk.title}\n{h.chunk.text}" for h in hits])
     kind = question.kind
@@ -194,4 +219,5 @@ def evidence_signals(question: Question, hits: Sequence[Hit], evidence: float, p
     best = picked[0].score if picked else 0.0
     read = max((p.reader for p in picked if p.reader is not None), default=0.0)
     return Signals(passage=float(evidence), sentence=float(best), names=names, typed=float(typed),
-                   linked=float(typed_and_linked), reader=float(read)), missing
+                   linked=float(typed_and_linked), reader=float(read),
+                   span=float(phrase.confidence) if phrase else 0.0), missing

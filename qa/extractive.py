@@ -261,8 +261,9 @@ def cite(n: int, hit: Hit, quote: str, raw: RawFiles, supported: bool = True,
 
 
 def build_answer(question: str, hits: Sequence[Hit], picked: Sequence[Scored], raw: RawFiles,
-                 note: str = "") -> Answer:
-    """The Answer quoting `picked`, each sentence cited with its answering phrase."""
+                 note: str = "", phrase: str = "") -> Answer:
+    """The Answer quoting `picked`, each sentence cited with its answering phrase; `phrase` (the span reader's,
+    qa.phrase) leads the answer text when given."""
     citations = []
     sentences = []
     for n, item in enumerate(picked, start=1):
@@ -270,13 +271,16 @@ def build_answer(question: str, hits: Sequence[Hit], picked: Sequence[Scored], r
         citations.append(cite(n, hits[candidate.hit_index], candidate.text, raw, answer_span=item.span))
         sentences.append(AnswerSentence(text=candidate.text, citations=(n,), supported=True))
     text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+    if phrase:
+        text = f"{phrase} — {text}"
     return Answer(question=question, answer=text, abstained=False, citations=tuple(citations),
                   sentences=tuple(sentences), answerer="extractive", note=note, hits=tuple(hits))
 
 
-def answer_sentences(question: Question, hits: Sequence[Hit], embedder, max_sentences: int = 3,
-                     reader=None) -> list[Scored]:
-    """The sentences the extractive answer quotes, best first (the neighbour holding the answer included)."""
+def ranked_sentences(question: Question, hits: Sequence[Hit], embedder, max_sentences: int = 3,
+                     reader=None) -> tuple[list[Scored], list[Scored]]:
+    """Every scored sentence, best first, and the ones the extractive answer quotes (the neighbour holding the
+    answer included)."""
     candidates = passage_sentences(hits)
     scored = score_candidates(question, candidates, hits, embedder, reader)
     picked = select_sentences(scored, max_sentences)
@@ -288,7 +292,28 @@ def answer_sentences(question: Question, hits: Sequence[Hit], embedder, max_sent
             first, rest = picked[0], [p for p in picked[1:] if p.candidate.text != extra.candidate.text]
             pair = sorted([first, extra], key=lambda s: s.candidate.position)
             picked = (pair + rest)[:max_sentences]
-    return picked
+    return scored, picked
+
+
+def answer_sentences(question: Question, hits: Sequence[Hit], embedder, max_sentences: int = 3,
+                     reader=None) -> list[Scored]:
+    """The sentences the extractive answer quotes, best first (the neighbour holding the answer included)."""
+    return ranked_sentences(question, hits, embedder, max_sentences, reader)[1]
+
+
+def sentences_with_phrase(question: Question, phrase, scored: Sequence[Scored], picked: Sequence[Scored],
+                          max_sentences: int = 3) -> list[Scored]:
+    """The sentences an answer led by `phrase` (qa.phrase.Phrase) quotes: the one stating the phrase, marked;
+    the others the sentence ranking picked only when the question asks for more than one thing (a why, a list)."""
+    key = (phrase.hit_index, phrase.position)
+    same = [s for s in scored if (s.candidate.hit_index, s.candidate.position) == key]
+    template = same[0] if same else (picked[0] if picked else scored[0])
+    stating = replace(template, candidate=Candidate(phrase.hit_index, phrase.sentence.text, phrase.position),
+                      span=(phrase.start, phrase.end))
+    if not question.several:
+        return [stating]
+    rest = [p for p in picked if (p.candidate.hit_index, p.candidate.position) != key]
+    return ([stating] + rest)[:max_sentences]
 
 
 def extractive_answer(

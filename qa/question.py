@@ -32,15 +32,20 @@ class Question:
     clock: bool  # it asks for a time of day ("what time", "at what hour")
     # Its distinct content terms, each with the term before it (qa.terms.question_terms): what lexical matching reads.
     terms: tuple[tuple[str, str], ...] = ()
+    # It asks for more than one thing (a why, a list, two questions in one): the answer may quote more than the
+    # sentence that states its phrase.
+    several: bool = False
 
 
 def analyse_question(text: str, today: date | None = None) -> Question:
     """The question record of `text` (stripped); `today` anchors relative dates ("last week")."""
     text = text.strip()
-    return Question(text=text, kind=answer_type(text), focus=focus_terms(text), number_kind=number_kind(text),
+    kind = answer_type(text)
+    return Question(text=text, kind=kind, focus=focus_terms(text), number_kind=number_kind(text),
                     asked=frozenset(all_terms(text)), content=frozenset(terms(text)),
                     names=tuple(named_terms(text)), dates=question_dates(text, today),
-                    clock=TIME_ASKED.search(fold(text)) is not None, terms=tuple(question_terms(text)))
+                    clock=TIME_ASKED.search(fold(text)) is not None, terms=tuple(question_terms(text)),
+                    several=asks_for_several(text, kind))
 
 
 def _words(text: str) -> frozenset[str]:
@@ -187,3 +192,16 @@ def focus_terms(question: str) -> frozenset[str]:
             break
         focus.extend(terms(word))
     return frozenset(focus)
+
+
+SEVERAL_ASKED = re.compile(
+    r"\b(?:list|name (?:the|all|some|three|two)|what (?:are|were) (?:the|some)|which (?:\w+ ){0,2}(?:are|were)"
+    r"|what (?:\w+ ){0,2}(?:and|or) (?:what|why|how|who|when|where)|and (?:what|why|how|who|when|where))\b"
+)
+
+
+def asks_for_several(question: str, kind: str) -> bool:
+    """A why (`kind` "reason"), a list ("what were the charges"), or two questions in one: one phrase does not
+    answer it."""
+    q = " ".join(_ALNUM_RUN.findall(fold(question)))
+    return kind == "reason" or SEVERAL_ASKED.search(q) is not None

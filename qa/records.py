@@ -55,11 +55,17 @@ class Answer:
     date_filter: dict | None = None
     # The signals the abstention rule combined, and its probability that the archive answers (qa.abstain).
     signals: dict | None = field(default=None, compare=False)
+    # The phrase the answer leads with (the span reader's, qa.phrase; "" when there is none) and the reader's
+    # confidence that it, not "no answer", is what the passages say (sigmoid of its null margin; None: no phrase).
+    phrase: str = ""
+    phrase_score: float | None = None
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
             "answer": self.answer,
+            "phrase": self.phrase or None,
+            "phrase_score": round(float(self.phrase_score), 4) if self.phrase_score is not None else None,
             "abstained": self.abstained,
             "answerer": self.answerer,
             "note": self.note,

@@ -57,5 +57,15 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: Sequenc
     scores = np.where((gap >= 0) & (gap < max_tokens), scores, -np.inf)
     i, j = np.unravel_index(int(np.argmax(scores)), scores.shape)
     first, last = int(positions[i]), int(positions[j])
-    char_start, char_end = offsets[first][0], offsets[last][1]
-    return SpanReading(context[char_start:char_end], int(char_start), int(char_end), float(scores[i, j]), null)
+    char_start, char_end = whole_words(context, int(offsets[first][0]), int(offsets[last][1]))
+    return SpanReading(context[char_start:char_end], char_start, char_end, float(scores[i, j]), null)
+
+
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to whole words: a span that starts or ends inside a word piece ("##rri") is read as the
+    word it belongs to ("Berri"), never as a fragment."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return start, end

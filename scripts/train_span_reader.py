@@ -35,7 +35,6 @@ import json
 import math
 import random
 import re
-import string
 import sys
 import time
 from collections import Counter, defaultdict
@@ -45,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from qa.squad_metrics import exact_match, f1_score  # noqa: E402  (the answer's own figures use the same)
 from scripts.train_reader import (  # noqa: E402  (the one document split and data order of both readers)
     DEFAULT_DATA,
     OFFICIAL_FIRST16,
@@ -74,8 +74,9 @@ class Example:
 # ---- building windows ------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
-_STOP = frozenset("the a an of in on at to for by with from and or is was were are be been what which who whom "
-                  "whose when where why how did does do has have had that this it its as".split())
+_STOP_WORDS = ("the a an of in on at to for by with from and or is was were are be been what which who whom whose "
+               "when where why how did does do has have had that this it its as")
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 def _words(text: str) -> set[str]:
@@ -212,32 +213,6 @@ def load_examples(data_dir: Path, seed: int, removed_share: float, other_share: 
 
 # ---- SQuAD normalisation and held-out figures -------------------------------------------------------------
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = set(string.punctuation)
-
-
-def normalize_answer(text: str) -> str:
-    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
-    return " ".join(_ARTICLES.sub(" ", text).split())
-
-
-def exact_match(prediction: str, gold: str) -> float:
-    return float(normalize_answer(prediction) == normalize_answer(gold))
-
-
-def f1_score(prediction: str, gold: str) -> float:
-    predicted, expected = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    if not predicted or not expected:
-        return float(predicted == expected)
-    common = Counter(predicted) & Counter(expected)
-    same = sum(common.values())
-    if not same:
-        return 0.0
-    precision, recall = same / len(predicted), same / len(expected)
-    return 2 * precision * recall / (precision + recall)
-
-
 def heldout_figures(examples: list[Example], readings: list, threshold: float = 0.0) -> dict:
     """EM/F1 (SQuAD normalisation) on answerable and unanswerable windows apart and together, with "no answer"
     predicted where the null margin is at most `threshold`, and the margin's AUC of "the window answers"."""
@@ -254,7 +229,8 @@ def heldout_figures(examples: list[Example], readings: list, threshold: float = 
             em = f1 = float(predicted == "")
         group = "answerable" if example.answers else "unanswerable"
         rows[group].append((em, f1))
-        rows[example.kind].append((em, f1))
+        if example.kind != group:  # the kinds of unanswerable window apart (removed, other paragraph, native)
+            rows[example.kind].append((em, f1))
         rows["all"].append((em, f1))
         margins.append(reading.margin)
         labels.append(int(bool(example.answers)))
@@ -415,7 +391,7 @@ def train(args, train_encoded: list[Encoded], tokenizer) -> Path:
                               "loss": round(sum(losses[-args.log_steps:]) / len(losses[-args.log_steps:]), 4),
                               "lr": f"{scheduler.get_last_lr()[0]:.2e}", "examples_per_s": round(rate, 1)}),
                   flush=True)
-        if step % args.save_steps == 0 and step < total:
+        if step % args.save_steps == 0 or step == total:  # the last step too: a longer run resumes from it
             save_checkpoint(args.run_dir, model, optimizer, scheduler, step)
     final = args.run_dir / "final"
     model.save_pretrained(str(final))
@@ -433,9 +409,10 @@ def read_torch(model_dir: Path, examples: list[Example], max_length: int) -> lis
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
+    from core.settings import bundled_model_dir
     from qa.span_decode import best_span
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_dir())  # the bundled MiniLM tokenizer, never retrained
     model = AutoModelForQuestionAnswering.from_pretrained(str(model_dir)).eval()
     readings = []
     with torch.no_grad():
@@ -504,8 +481,10 @@ def export(model_dir: Path, out: Path, heldout: list[Example], held_docs: list[s
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
+    from core.settings import bundled_model_dir
+
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_dir())  # the bundled MiniLM tokenizer, never retrained
     model = AutoModelForQuestionAnswering.from_pretrained(str(model_dir)).eval()
     sample = tokenizer(["who?"], ["a sentence."], return_tensors="pt")
     fp32 = out / "span-reader-fp32.onnx"

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from core.env import set_offline_environment
 from core.settings import BUNDLED_ARCHIVE, Settings
+
+# The suite runs ONNX Runtime in-process (the reader, the ONNX backends) and its subprocesses inherit this
+# environment: no hub access, and no ONNX Runtime telemetry store written under $HOME/.cache (issue 25).
+set_offline_environment()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Embedding backends: length-sorted batches, the cached ONNX export, vector agreement, manifest names;
-and the synthetic archive of scripts/bench.py (deterministic, unique names, no near-duplicates)."""
+and the synthetic archive of `scripts/bench.py archive` (deterministic, unique names, no near-duplicates)."""
 
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ def test_onnx_fp32_vectors_equal_torch_and_int8_stay_close(tmp_path):
 
 
 def _bench_archive():
-    spec = importlib.util.spec_from_file_location("bench_archive", SCRIPTS / "bench_archive.py")
+    spec = importlib.util.spec_from_file_location("bench_archive", SCRIPTS / "benchmarks" / "synthetic.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("bench_archive", module)
     spec.loader.exec_module(module)

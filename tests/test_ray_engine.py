@@ -49,7 +49,7 @@ def cluster():
 
 
 def _bench_archive():
-    spec = importlib.util.spec_from_file_location("bench_archive", SCRIPTS / "bench_archive.py")
+    spec = importlib.util.spec_from_file_location("bench_archive", SCRIPTS / "benchmarks" / "synthetic.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("bench_archive", module)
     spec.loader.exec_module(module)

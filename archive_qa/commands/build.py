@@ -1,8 +1,16 @@
-"""`archive-qa build`: build or incrementally update the index."""
+"""`archive-qa build`: build or incrementally update the index.
+
+SIGTERM, SIGINT (Ctrl-C) or SIGHUP stop a build cleanly: the unfinished build is rolled back (index.build),
+the lock released, worker processes shut down, and the command exits 0 with one line on stderr saying the
+build was stopped and which index serves; no report is printed on stdout (not even with --json).
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
+from typing import Any
 
 from archive_qa.commands.common import (
     EXIT_SKIPPED,
@@ -10,7 +18,9 @@ from archive_qa.commands.common import (
     positive_int,
     print_json,
     report_skipped,
+    report_stopped,
     settings_from,
+    stop_on_signals,
 )
 
 
@@ -22,6 +32,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--verify", action="store_true",
                         help="first re-hash the serving index (every vector segment, SQLite and FTS5 integrity, "
                              "row counts); a damaged one is rebuilt in full")
+    parser.add_argument("--compact", action="store_true",
+                        help="merge every vector segment into as few as possible, drop the rows of removed "
+                             "chunks and vacuum the tables (builds otherwise compact when the merge policy says so)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for another build's lock before giving up (default: fail at once)")
     parser.add_argument("--engine", choices=["local", "ray"], default="local",
@@ -35,11 +48,22 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from index.build import build_index
+    started = time.monotonic()
+    settings: Any = None
+    serving: Path | None = None  # the build serving before this one, to say which serves after a stop
+    with stop_on_signals() as stop:
+        try:
+            from index.build import build_index
+            from index.publish import resolve_build_dir
 
-    settings = settings_from(args)
-    report = build_index(settings, full=args.full, progress=not args.quiet and not args.json,
-                         lock_timeout=args.wait, engine=_engine(args, settings), verify=args.verify)
+            settings = settings_from(args)
+            serving = resolve_build_dir(settings.resolved_index_dir())
+            report = build_index(settings, full=args.full, progress=not args.quiet and not args.json,
+                                 lock_timeout=args.wait, engine=_engine(args, settings), verify=args.verify,
+                                 compact=args.compact)
+        except KeyboardInterrupt as interrupt:
+            detail = _stopped_detail(settings, serving)
+            return report_stopped("build", stop.name(interrupt), f" after {time.monotonic() - started:.1f}s; {detail}")
     if args.json:
         print_json(report.to_json())
     elif not args.quiet:
@@ -61,3 +85,19 @@ def _engine(args: argparse.Namespace, settings):
     engine = RayEngine(settings, RayOptions(address=args.address, actors=args.actors))
     engine.preflight()  # a missing extra or a dead address is said before the archive is even walked
     return engine
+
+
+def _stopped_detail(settings, serving_before: Path | None) -> str:
+    """What a stopped build leaves serving, said plainly (`current` is swapped atomically, so it is one or
+    the other: a stop after the swap, while old files were being cleaned up, leaves the new build serving)."""
+    if settings is None:
+        return "nothing was built"
+    from index.publish import resolve_build_dir
+
+    index_dir = settings.resolved_index_dir()
+    serving = resolve_build_dir(index_dir)
+    if serving is not None and serving != serving_before:
+        return f"the new index was already published and serves from {index_dir}"
+    if serving is None:
+        return f"nothing was published, and there is no index at {index_dir} yet"
+    return f"nothing was published, the previous index at {index_dir} keeps serving"

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-# Exit statuses: 0 ok, 1 error, 2 usage (argparse), 3 finished but some files were skipped.
+# Exit statuses: 0 ok (also a stop requested by SIGTERM/SIGINT/SIGHUP in build, watch and serve), 1 error,
+# 2 usage (argparse), 3 finished but some files were skipped, 130 another command interrupted by Ctrl-C.
 EXIT_ERROR = 1
 EXIT_SKIPPED = 3
 
@@ -75,3 +80,71 @@ def report_skipped(skipped, warnings=()) -> None:
         print(f"skipped {item.source}: {item.reason}", file=sys.stderr)
     for item in warnings:
         print(f"warning {item.source}: {item.reason}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- stopping on request
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class StopRequested(KeyboardInterrupt):
+    """A stop asked for by a signal: SIGTERM (systemd, Docker, Kubernetes, `kill`), SIGINT (Ctrl-C), SIGHUP.
+
+    A KeyboardInterrupt, so a SIGTERM takes exactly the path Ctrl-C takes: every `finally`, `with` and
+    `except BaseException` cleanup runs (a build rolls back and releases its lock, a process pool shuts down).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StopSignals:
+    """What `stop_on_signals` yields: the signal that asked for the stop, once one did."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def name(self, stop: BaseException | None = None) -> str:
+        """SIGTERM, SIGINT, ...: the recorded signal, else the one `stop` carries, else SIGINT (Ctrl-C)."""
+        signum = self.signum if self.signum is not None else getattr(stop, "signum", signal.SIGINT)
+        return signal.Signals(signum).name
+
+
+@contextmanager
+def stop_on_signals(*, honour_ignored: bool = True) -> Iterator[StopSignals]:
+    """Within the block, SIGTERM, SIGINT and SIGHUP raise StopRequested in the main thread: one stop path.
+
+    The first signal raises; later ones are ignored, so the cleanup it starts is not itself interrupted
+    (SIGKILL still ends the process, and the index survives even that). A SIGINT or SIGHUP this process
+    inherited as ignored (a background job of a script, `nohup`) stays ignored unless `honour_ignored` is
+    False (a supervisor that must always pass a stop on). The previous handlers come back after the block.
+    """
+    stop = StopSignals()
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield stop
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        if stop.signum is not None:
+            return
+        stop.signum = signum
+        raise StopRequested(signum)
+
+    previous = {}
+    for signum in STOP_SIGNALS:
+        if honour_ignored and signum != signal.SIGTERM and signal.getsignal(signum) == signal.SIG_IGN:
+            continue
+        previous[signum] = signal.signal(signum, handler)
+    try:
+        yield stop
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def report_stopped(command: str, how: str, detail: str = "") -> int:
+    """The one line a requested stop prints on stderr; a requested stop is a clean exit (0)."""
+    start = "\r\x1b[K" if sys.stderr.isatty() else ""  # on a terminal, from the start of a clean line (^C, a bar)
+    print(f"{start}archive-qa {command}: stopped by {how}{detail}", file=sys.stderr, flush=True)
+    return 0

@@ -1,8 +1,10 @@
 """`archive-qa serve`: start the Streamlit app on the chosen archive and index, and stop it as a whole.
 
 The app runs in a child process (Streamlit's own runner) that this command supervises:
-- the child gets its own process group, and SIGTERM/SIGINT/SIGHUP sent to this command are forwarded to
-  that whole group, escalating to SIGKILL when it has not stopped after a grace period;
+- the child gets its own process group, and SIGTERM/SIGINT/SIGHUP sent to this command (the stop path every
+  long-running command shares, archive_qa.commands.common.stop_on_signals) are forwarded to that whole
+  group, escalating to SIGKILL when it has not stopped after a grace period; this command then says
+  `archive-qa serve: stopped by SIGTERM` on stderr and exits 0;
 - the child asks the kernel for SIGTERM when this command dies (PR_SET_PDEATHSIG), so even a SIGKILL of
   this command leaves no server behind;
 - when the child stops by itself (SIGTERM sent to it, a crash), this command exits with its status and
@@ -19,14 +21,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from types import FrameType
 
-from archive_qa.commands.common import add_common, settings_from
+from archive_qa.commands.common import StopSignals, add_common, report_stopped, settings_from, stop_on_signals
 
 GRACE_SECONDS = 10.0  # how long the app may take to stop on SIGTERM before its group is killed
-FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1
 
 
@@ -39,6 +38,18 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # A supervisor passes every stop on, even a SIGINT it inherited as ignored (it runs the app in its own session).
+    with stop_on_signals(honour_ignored=False) as stop:
+        try:
+            status = _serve(args, stop)
+        except KeyboardInterrupt as interrupt:  # stopped before the app started
+            return report_stopped("serve", stop.name(interrupt))
+    if stop.signum is not None:
+        return report_stopped("serve", stop.name())
+    return status
+
+
+def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
     settings = settings_from(args, port=args.port,
                              headless=None if args.headless is None else args.headless == "true")
     app = Path(__file__).resolve().parent.parent.parent / "ui" / "app.py"
@@ -60,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         "--server.fileWatcherType", "none",
     ]
     print(f"archive-qa: serving {settings.archive_dir.resolve()} at http://localhost:{settings.port}", flush=True)
-    return supervise(command, env)
+    return supervise(command, env, stop)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -71,47 +82,38 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def supervise(command: list[str], env: dict[str, str]) -> int:
-    """Run `command` in its own process group until it exits; forward stop signals to the whole group."""
+def supervise(command: list[str], env: dict[str, str], stop: StopSignals) -> int:
+    """Run `command` in its own process group until it exits; pass a stop (`stop_on_signals`) to the whole group.
+
+    Returns 0 when a stop was requested, else the child's exit status (128 + N when signal N ended it).
+    """
     parent = os.getpid()
     child = subprocess.Popen(command, env=env, start_new_session=True,
                              preexec_fn=lambda: _die_with_parent(parent))
-    stop_requested: list[int] = []
-
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        stop_requested.append(signum)
-        _signal_group(child.pid, signal.SIGTERM if signum == signal.SIGHUP else signum)
-
-    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED}
     try:
-        status = _wait(child, stop_requested)
+        status = _wait(child, stop)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         _signal_group(child.pid, signal.SIGKILL)  # anything the app left behind in its group
         if child.poll() is None:
             child.wait()
-    if stop_requested:  # stopped on request (Ctrl-C, kill, systemd): a clean exit
+    if stop.signum is not None:  # stopped on request (Ctrl-C, kill, systemd): a clean exit
         return 0
     return status if status >= 0 else 128 - status
 
 
-def _wait(child: subprocess.Popen, stop_requested: list[int]) -> int:
-    """The child's exit status; once a stop was requested, SIGKILL its group when the grace period ends.
-
-    Waits in short steps: a signal handler runs between them, and the grace deadline starts when it did.
-    """
-    deadline: float | None = None
-    while True:
-        try:
-            return child.wait(timeout=0.2)
-        except subprocess.TimeoutExpired:
-            pass
-        if stop_requested and deadline is None:
-            deadline = time.monotonic() + GRACE_SECONDS
-        if deadline is not None and time.monotonic() > deadline:
-            _signal_group(child.pid, signal.SIGKILL)
-            return child.wait()
+def _wait(child: subprocess.Popen, stop: StopSignals) -> int:
+    """The child's exit status. A stop (StopRequested, raised while waiting) goes on to the child's group as
+    SIGTERM or SIGINT; when the group has not stopped after GRACE_SECONDS it is killed (SIGKILL)."""
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        signum = stop.signum if stop.signum is not None else signal.SIGINT
+        _signal_group(child.pid, signal.SIGTERM if signum == signal.SIGHUP else signum)
+    try:
+        return child.wait(timeout=GRACE_SECONDS)  # later signals are ignored by stop_on_signals meanwhile
+    except subprocess.TimeoutExpired:
+        _signal_group(child.pid, signal.SIGKILL)
+        return child.wait()
 
 
 def _signal_group(pgid: int, signum: int) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from archive_qa.commands.common import add_common, settings_from
+from archive_qa.commands.common import add_common, report_stopped, settings_from, stop_on_signals
 
 
 def _seconds(value: str) -> float:
@@ -18,7 +18,7 @@ def _seconds(value: str) -> float:
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
-        "watch", help="rebuild the index incrementally whenever files in the archive change (Ctrl-C stops)",
+        "watch", help="rebuild the index incrementally whenever files in the archive change (Ctrl-C or SIGTERM stops)",
         description="Builds once, then watches the archive folder: each burst of file changes, once the changed "
         "files stopped growing, becomes one incremental build under the build lock. With --json, one "
         "`build --json` document per line.",
@@ -48,14 +48,17 @@ def _report(event, as_json: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from index.watch import watch_archive
+    """Runs until SIGTERM, SIGINT (Ctrl-C) or SIGHUP: a build under way then rolls back, the lock is
+    released, and the command exits 0 with `archive-qa watch: stopped by SIGTERM` (or SIGINT, SIGHUP)."""
+    with stop_on_signals() as stop:
+        try:
+            from index.watch import watch_archive
 
-    settings = settings_from(args)
-    print(f"archive-qa watch: watching {settings.archive_dir.resolve()} -> {settings.resolved_index_dir()} "
-          "(Ctrl-C stops)", file=sys.stderr, flush=True)
-    try:
-        watch_archive(settings, debounce=args.debounce, settle=args.settle, lock_wait=args.wait,
-                      on_event=lambda event: _report(event, args.json))
-    except KeyboardInterrupt:
-        print("archive-qa watch: stopped", file=sys.stderr, flush=True)
+            settings = settings_from(args)
+            print(f"archive-qa watch: watching {settings.archive_dir.resolve()} -> {settings.resolved_index_dir()} "
+                  "(Ctrl-C or SIGTERM stops)", file=sys.stderr, flush=True)
+            watch_archive(settings, debounce=args.debounce, settle=args.settle, lock_wait=args.wait,
+                          on_event=lambda event: _report(event, args.json))
+        except KeyboardInterrupt as interrupt:  # StopRequested, or watchfiles' own KeyboardInterrupt for it
+            return report_stopped("watch", stop.name(interrupt))
     return 0

@@ -1,8 +1,9 @@
-"""Serving at a million chunks: Searcher.open, hybrid and BM25 search latency, serving RSS, disk per raw text.
+"""`bench.py million`: serving at a million chunks: Searcher.open, hybrid and BM25 search latency, serving RSS,
+disk per raw text.
 
-    .venv/bin/python scripts/bench_million.py --articles 100000 --copies 4 --scratch /tmp/million --json
+    .venv/bin/python scripts/bench.py million --articles 100000 --copies 4 --scratch /tmp/million --json
 
-Builds an index of COPIES x the chunks of a synthetic archive (scripts/bench_archive.py: real article
+Builds an index of COPIES x the chunks of a synthetic archive (`bench.py archive`: real article
 paragraphs): every file is read, cleaned, chunked and tokenised once by the real engine, and each copy is
 written under its own sources (copy0/..., copy1/...) by the real table writer, so the text is real but
 repeats COPIES times (posting lists are COPIES times longer than a real archive of that size would give:
@@ -26,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmarks.common import folder_bytes, peak_rss_mb, percentile
+from benchmarks.synthetic import DEFAULT_PAGES, make_queries, paragraph_pool, write_archive
 
 
 class RandomEmbedder:
@@ -94,8 +95,6 @@ def _unit(rng, count: int) -> np.ndarray | None:
 
 
 def serve(archive: Path, index_dir: Path, queries: list[str]) -> dict:
-    from bench_ours import peak_rss_mb, percentile
-
     from core.settings import Settings
     from index.search import Searcher
 
@@ -130,8 +129,6 @@ def against_full_bm25(settings, queries: list[str], shares: list[float], k: int 
     """BM25 and hybrid search with common query words left out (`bm25_common_share`), side by side with the
     ranking by every query word (share 1.0): latency, and overlap of the top k (the share of the full ranking's
     top k that the pruned ranking also returns)."""
-    from bench_ours import percentile
-
     from index.search import Searcher
 
     result: dict = {}
@@ -155,12 +152,9 @@ def against_full_bm25(settings, queries: list[str], shares: list[float], k: int 
     return result
 
 
-def folder_bytes(folder: Path) -> int:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_parser(commands) -> None:
+    parser = commands.add_parser("million", help="serving at a million chunks: open, search latency, memory, disk",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--queries", type=int, default=300)
@@ -171,10 +165,9 @@ def main() -> int:
     parser.add_argument("--common-shares", default="",
                         help="also compare BM25 with these bm25_common_share values (e.g. 0.005,0.01,0.02) "
                         "against BM25 over every query word: latency and top-10 overlap")
-    args = parser.parse_args()
-    from bench import make_queries
-    from bench_archive import DEFAULT_PAGES, paragraph_pool, write_archive
 
+
+def run(args: argparse.Namespace) -> int:
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="million-"))
     scratch.mkdir(parents=True, exist_ok=True)
     archive = args.archive or scratch / "archive"
@@ -195,12 +188,8 @@ def main() -> int:
             settings = Settings(embedding_backend="hashing", archive_dir=archive, index_dir=index_dir)
             shares = [float(share) for share in args.common_shares.split(",")]
             result.update(against_full_bm25(settings, queries, shares))
-    raw = folder_bytes(archive) * args.copies  # what the index holds: each copy of the archive
-    result.update(index_bytes=folder_bytes(index_dir), raw_text_bytes=raw)
+    raw = folder_bytes(archive, skip_symlinks=True) * args.copies  # what the index holds: each copy of the archive
+    result.update(index_bytes=folder_bytes(index_dir, skip_symlinks=True), raw_text_bytes=raw)
     result["index_size_vs_text"] = result["index_bytes"] / raw
     print(json.dumps(result, indent=2) if args.json else result)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,26 +1,30 @@
-"""Peak memory of building the IVF-SQ8 index alone (index.vectors.train_ivf) over N random float16 vectors.
+"""`bench.py ivf-memory`: peak memory of building the IVF-SQ8 index alone (index.vectors.train_ivf) over N random
+float16 vectors.
 
-    .venv/bin/python scripts/bench_ivf_memory.py 629052 /tmp/ivfmem        # writes the vector segment once
-    .venv/bin/python scripts/bench_ivf_memory.py 629052 /tmp/ivfmem read    # the build's way: file reads
-    .venv/bin/python scripts/bench_ivf_memory.py 629052 /tmp/ivfmem mapped  # the earlier way: a memory map
+    .venv/bin/python scripts/bench.py ivf-memory 629052 /tmp/ivfmem          # writes the vector segment once
+    .venv/bin/python scripts/bench.py ivf-memory 629052 /tmp/ivfmem read     # the build's way: file reads
+    .venv/bin/python scripts/bench.py ivf-memory 629052 /tmp/ivfmem mapped   # the earlier way: a memory map
 
 Prints VmHWM (peak resident memory), RssAnon and RssFile after the pass, and its seconds. Asserts nothing.
+Run each mode in its own process (as above): the peak is the process's.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from index.manifest import Segment  # noqa: E402
-from index.vectors import SegmentWriter, VectorStore, train_ivf  # noqa: E402
-
 DIM = 384
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("ivf-memory", help="peak memory of training and filling the IVF-SQ8 index alone",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("count", type=int, help="vectors in the segment")
+    parser.add_argument("folder", type=Path, help="where the segment and the IVF file go")
+    parser.add_argument("mode", nargs="?", choices=["read", "mapped"],
+                        help="how the pass reads the vectors; none: write the segment")
 
 
 def memory() -> str:
@@ -28,9 +32,13 @@ def memory() -> str:
         return " ".join(" ".join(line.split()) for line in status if line.startswith(("VmHWM", "RssAnon", "RssFile")))
 
 
-def main() -> int:
-    count, folder = int(sys.argv[1]), Path(sys.argv[2])
-    mode = sys.argv[3] if len(sys.argv) > 3 else None
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from index.manifest import Segment
+    from index.vectors import SegmentWriter, VectorStore, train_ivf
+
+    count, folder, mode = args.count, args.folder, args.mode
     folder.mkdir(parents=True, exist_ok=True)
     segment = folder / "vectors.f16"
     if mode is None:
@@ -53,7 +61,3 @@ def main() -> int:
     train_ivf(store, folder / f"ann-{mode}.faiss")
     print(f"{mode}: {time.perf_counter() - started:.1f} s; {memory()}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

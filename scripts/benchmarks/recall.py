@@ -1,6 +1,7 @@
-"""Recall@10 of the compressed vector index (IVF-SQ8, re-ranked by the float16 vectors) against exact search.
+"""`bench.py recall`: recall@10 of the compressed vector index (IVF-SQ8, re-ranked by the float16 vectors) against
+exact search, on a built index.
 
-    .venv/bin/python scripts/bench_recall.py --index /tmp/bench/index-hashing --queries 500 --json
+    .venv/bin/python scripts/bench.py recall --index /tmp/bench/index-hashing --queries 500 --json
 
 Reads the vectors of a built index (its float16 segments), trains an IVF-SQ8 index over them exactly as a
 build above `approximate_above` does, and compares, for vectors of randomly chosen chunks used as queries
@@ -12,23 +13,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_parser(commands) -> None:
+    parser = commands.add_parser("recall", help="recall@10 of a built index's IVF-SQ8 against exact search",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, required=True, help="an index folder (INDEX/current/manifest.json)")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--nprobe", default="4,8,16,32")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+
+
+def run(args: argparse.Namespace) -> int:
     import faiss
+    import numpy as np
 
     from index import manifest as manifests
     from index.vectors import IVF, VectorStore, train_ivf
@@ -66,7 +66,3 @@ def main() -> int:
         ann.unlink(missing_ok=True)
     print(json.dumps(result, indent=2) if args.json else result)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

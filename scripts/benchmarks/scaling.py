@@ -1,13 +1,15 @@
-"""Figures of docs/SCALING.md: the Ray engine's scaling curve, merged-IVF recall, index memory per vector.
+"""`bench.py ray`: the figures of docs/SCALING.md: the Ray engine's scaling curve, merged-IVF recall, index memory
+per vector.
 
-    .venv/bin/python scripts/bench_ray.py scaling --articles 200 --embedder torch --json
-    .venv/bin/python scripts/bench_ray.py scaling --articles 2000 --embedder hashing --json
-    .venv/bin/python scripts/bench_ray.py driver --articles 2000 --embedder hashing --json
-    .venv/bin/python scripts/bench_ray.py percore --articles 30 --json
-    .venv/bin/python scripts/bench_ray.py recall --json
-    .venv/bin/python scripts/bench_ray.py memory --json
+    .venv/bin/python scripts/bench.py ray scaling --articles 200 --embedder torch --json
+    .venv/bin/python scripts/bench.py ray scaling --articles 2000 --embedder hashing --json
+    .venv/bin/python scripts/bench.py ray driver --articles 2000 --embedder hashing --json
+    .venv/bin/python scripts/bench.py ray percore --articles 30 --json
+    .venv/bin/python scripts/bench.py ray recall --json
+    .venv/bin/python scripts/bench.py ray memory --json
 
-scaling: one synthetic archive (scripts/bench_archive.py), processed by the local engine and by the Ray
+--embedder is the embedding backend (default: the settings' embedding_backend, i.e. the default configuration).
+scaling: one synthetic archive (`bench.py archive`), processed by the local engine and by the Ray
 engine with 1 and 2 embedding actors on a local 2-CPU Ray cluster started once (its start-up is reported
 apart); engine time is the `process` step alone, build time is a whole `build_index` (plan, process,
 publish). driver: a build whose engine hands back results computed before, so only the driver works (the
@@ -21,39 +23,33 @@ Nothing here asserts a speed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.synthetic import paragraph_pool, write_archive
 
-from core.env import set_offline_environment  # noqa: E402
-from core.settings import BUNDLED_ARCHIVE, Settings  # noqa: E402
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 DIM = 384
-
-
-def _bench_archive():
-    spec = importlib.util.spec_from_file_location("bench_archive", ROOT / "scripts" / "bench_archive.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_archive", module)
-    spec.loader.exec_module(module)
-    return module
+EMBEDDERS = ("torch", "onnx", "onnx-int8", "static", "hashing")
 
 
 def synthetic_archive(folder: Path, articles: int) -> Path:
-    bench = _bench_archive()
-    bench.write_archive(folder, articles, bench.paragraph_pool(), seed=11)
+    write_archive(folder, articles, paragraph_pool(), seed=11)
     return folder
+
+
+def _settings(**fields: Any) -> Settings:
+    from core.settings import Settings
+
+    return Settings(**fields)
 
 
 def _job(settings: Settings, archive: Path):
@@ -97,11 +93,12 @@ def _timed_build(settings: Settings, index: Path, engine) -> float:
 def scaling(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     import ray
 
+    from core.settings import BUNDLED_ARCHIVE
     from index.engine import LocalEngine
     from index.ray_engine import LOCAL_CPUS, RayEngine, RayOptions
 
     archive = synthetic_archive(scratch / "archive", args.articles)
-    settings = Settings(archive_dir=archive, embedding_backend=args.embedder)
+    settings = _settings(archive_dir=archive, embedding_backend=args.embedder)
     job = _job(settings, archive)
     out: dict[str, Any] = {"articles": args.articles, "files": len(job.files), "embedder": args.embedder}
     out["local"] = _timed_process(LocalEngine(), job, settings, args.repeats)
@@ -136,7 +133,7 @@ def driver(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     from index.engine import LocalEngine
 
     archive = synthetic_archive(scratch / "archive", args.articles)
-    settings = Settings(archive_dir=archive, embedding_backend=args.embedder)
+    settings = _settings(archive_dir=archive, embedding_backend=args.embedder)
     job = _job(settings, archive)
     results = list(LocalEngine().process(job, lambda: make_embedder(settings)))
     chunks = sum(len(item.chunks) for result in results for item in result.articles)
@@ -158,7 +155,7 @@ def percore(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     archive = synthetic_archive(scratch / "archive", args.articles)
-    settings = Settings(archive_dir=archive)
+    settings = _settings(archive_dir=archive)
     job = _job(settings, archive)
     count = job.chunking.token_counter()
     started = time.process_time()
@@ -180,7 +177,7 @@ def _real_vectors(archive: Path) -> np.ndarray:
     from index.embed import make_embedder
     from index.engine import LocalEngine
 
-    settings = Settings(archive_dir=archive)
+    settings = _settings(archive_dir=archive)
     results = LocalEngine().process(_job(settings, archive), lambda: make_embedder(settings))
     parts = [item.vectors for result in results for item in result.articles if item.vectors is not None]
     return np.concatenate(parts).astype(np.float32)
@@ -204,6 +201,7 @@ def _queries(vectors: np.ndarray, count: int, seed: int) -> np.ndarray:
 def recall(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     import ray
 
+    from core.settings import BUNDLED_ARCHIVE
     from index import shards
 
     sets = {
@@ -262,22 +260,27 @@ def memory(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     return out
 
 
-def main() -> int:
-    set_offline_environment()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["scaling", "driver", "percore", "recall", "memory"])
+PARTS = {"scaling": scaling, "driver": driver, "percore": percore, "recall": recall, "memory": memory}
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("ray", help="docs/SCALING.md: Ray scaling, driver share, per-core rates, "
+                                 "merged-IVF recall, bytes per vector", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", choices=list(PARTS))
     parser.add_argument("--articles", type=int, default=200)
-    parser.add_argument("--embedder", choices=["torch", "hashing"], default="torch")
+    parser.add_argument("--embedder", choices=EMBEDDERS, default=None,
+                        help="embedding backend (default: the settings' embedding_backend)")
     parser.add_argument("--repeats", type=int, default=2, help="runs per configuration (scaling; best kept)")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmarks.common import default_backend
+
+    args.embedder = args.embedder or default_backend()
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as folder:
-        parts = {"scaling": scaling, "driver": driver, "percore": percore, "recall": recall, "memory": memory}
-        result = parts[args.part](args, Path(folder))
+        result = PARTS[args.part](args, Path(folder))
     result["machine"] = {"cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)}
     print(json.dumps(result, indent=1))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

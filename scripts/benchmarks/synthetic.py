@@ -1,14 +1,18 @@
-"""A deterministic synthetic news archive for benchmarks, made of paragraphs of real article text.
+"""`bench.py archive`: a deterministic synthetic news archive for benchmarks, made of paragraphs of real text.
+
+    .venv/bin/python scripts/bench.py archive --articles 100000 --out /work/bench100k/archive --json
 
 Every article gets a made-up person's name that no other article uses (in the headline and worked into
 several paragraphs), a date line, and 500-1200 words of paragraphs drawn without replacement from a pool
 of real paragraphs (the bundled corpus/ and, when present, the web pages of /work/shared/corpus-web,
 extracted with trafilatura). Article i depends only on (seed, i, pool): a larger archive starts with the
-same articles as a smaller one.
+same articles as a smaller one. `build`, `million` and `ray` write theirs with it; this subcommand writes one
+to keep (e.g. for `million --archive`), and the test suite loads this file to check the generator.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import random
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PAGES = Path("/work/shared/corpus-web")
 MIN_PARAGRAPH_WORDS = 25
 MAX_PARAGRAPH_WORDS = 250  # longer blocks are lists or transcripts, not news paragraphs
@@ -151,3 +155,36 @@ def write_archive(target: Path, count: int, pool: Sequence[str], seed: int = 0, 
         chars += len(text)
         words += article.words
     return {"files": count, "chars": chars, "words": words}
+
+
+def make_queries(count: int, articles: int, pool: Sequence[str], seed: int) -> list[str]:
+    """Distinct questions: who-is questions about an article's name, and word runs from its paragraphs."""
+    queries: list[str] = []
+    seen: set[str] = set()
+    for article in generate(articles, pool, seed):
+        if len(queries) >= count:
+            break
+        words = article.paragraphs[len(article.paragraphs) // 2].split()
+        for query in (f"What did {article.name} say?", "What happened when " + " ".join(words[3:13]) + "?"):
+            if query not in seen:
+                seen.add(query)
+                queries.append(query)
+    return queries[:count]
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("archive", help="write the synthetic archive the speed benchmarks read",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True, help="folder to write (1,000 articles per sub-folder)")
+    parser.add_argument("--no-web-pages", action="store_true", help="paragraphs from corpus/ only")
+    parser.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    pool = paragraph_pool(None if args.no_web_pages else DEFAULT_PAGES)
+    figures = {**write_archive(args.out, args.articles, pool, args.seed), "seed": args.seed,
+               "paragraph_pool": len(pool), "folder": str(args.out)}
+    print(json.dumps(figures, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+    return 0

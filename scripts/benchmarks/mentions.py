@@ -1,4 +1,6 @@
-"""Mentions latency on a synthetic archive: `python scripts/bench_mentions.py --articles 4000 --json`.
+"""`bench.py mentions`: `archive-qa mentions` latency on a synthetic archive.
+
+    .venv/bin/python scripts/bench.py mentions --articles 4000 --json [--workdir DIR]
 
 Writes N dated articles of filler news prose into a temporary folder; a quarter of them name Hezbollah in
 several spellings, several times each (about 10,000 mentions at 4,000 articles). Builds the index with the
@@ -17,11 +19,6 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-
-from core.settings import Settings
-from index.build import build_index
-from index.mentions import find_mentions
-from index.search import Searcher
 
 SPELLINGS = ("Hezbollah", "Hizbullah", "Hizballah", "Hizb Allah", "Hezbollah’s")
 FILLER = (
@@ -50,13 +47,21 @@ def _article(rng: random.Random, number: int, mentions: bool) -> str:
     return header + "\n\n".join(paragraphs) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_parser(commands) -> None:
+    parser = commands.add_parser("mentions", help="`archive-qa mentions` latency on a synthetic archive",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=4000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--workdir", type=Path, help="keep the archive and index here (reused when present)")
-    args = parser.parse_args()
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.settings import Settings
+    from index.build import build_index
+    from index.mentions import find_mentions
+    from index.search import Searcher
+
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="bench-mentions-") as temporary:
         folder = args.workdir or Path(temporary)
@@ -92,7 +97,4 @@ def main() -> None:
         "load_average_1min": round(os.getloadavg()[0], 1),
     }
     print(json.dumps(figures, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
-
-
-if __name__ == "__main__":
-    main()
+    return 0

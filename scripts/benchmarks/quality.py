@@ -1,30 +1,25 @@
-"""What each embedding backend costs in retrieval and answer quality, on the labelled question sets.
+"""`bench.py quality`: what each embedding backend costs in retrieval and answer quality, on the labelled sets.
 
-    .venv/bin/python scripts/bench_quality.py [--backends onnx,static] [--sets sample,web] [--index-root DIR]
+    .venv/bin/python scripts/bench.py quality [--backends onnx,static] [--sets sample,web] [--index-root DIR]
 
-For every backend: its own index (the sample archive, and the development archive of scripts/make_dev_archive.py
-for the web set), then passage recall at 1, 5 and 20 for dense and hybrid ranking (a passage of the right file
-overlapping the labelled lines; and one holding the answer string), over the whole set and each half
-(calibration / test), and the extractive answerer's end-to-end figures from qa.evaluate, per half. A backend may
-become the default only within the bounds docs/EVALUATION.md states (issue 20: hybrid recall@20 within one point).
+For every backend (default: the settings' embedding_backend, i.e. the default configuration): its own index (the
+sample archive, and the development archive of scripts/make_dev_archive.py for the web set), then passage recall
+at 1, 5 and 20 for dense and hybrid ranking (a passage of the right file overlapping the labelled lines; and one
+holding the answer string), over the whole set and each half (calibration / test), and the extractive answerer's
+end-to-end figures from qa.evaluate, per half. A backend may become the default only within the bounds
+docs/EVALUATION.md states (issue 20: hybrid recall@20 within one point).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import ROOT, comma_list, default_backend
 
 SETS = {
     "sample": (ROOT / "corpus", ROOT / "tests" / "eval" / "questions.jsonl"),
@@ -91,19 +86,24 @@ def evaluate_backend(backend: str, archive: Path, questions: Path, index: Path, 
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backends", type=lambda s: s.split(","), default=["onnx", "static"])
-    parser.add_argument("--sets", type=lambda s: s.split(","), default=["sample", "web"])
+def add_parser(commands) -> None:
+    parser = commands.add_parser("quality", help="recall and end-to-end answers per embedding backend",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", type=comma_list, default=None,
+                        help="e.g. onnx,static (default: the settings' embedding_backend)")
+    parser.add_argument("--sets", type=comma_list, default=["sample", "web"])
     parser.add_argument("--web-archive", type=Path, default=SETS["web"][0], help="the development archive")
-    parser.add_argument("--web-backends", type=lambda s: s.split(","), default=None,
+    parser.add_argument("--web-backends", type=comma_list, default=None,
                         help="backends for the web set (default: --backends; onnx fp32 gives torch's vectors)")
     parser.add_argument("--index-root", type=Path, default=None,
                         help="keep each index in INDEX_ROOT/SET-BACKEND and reuse it next time (default: scratch)")
     parser.add_argument("--no-answers", action="store_true", help="recall only, no end-to-end answers")
     parser.add_argument("--out", type=Path, help="also write the results here after every backend")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+
+
+def run(args: argparse.Namespace) -> int:
+    backends = args.backends or [default_backend()]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as scratch:
         root = args.index_root or Path(scratch)
@@ -114,14 +114,10 @@ def main() -> int:
                 results[name] = {"error": f"{archive} missing: run scripts/make_dev_archive.py first"}
                 continue
             results[name] = {}
-            for backend in (args.web_backends or args.backends) if name == "web" else args.backends:
+            for backend in (args.web_backends or backends) if name == "web" else backends:
                 results[name][backend] = evaluate_backend(backend, archive, questions, root / f"{name}-{backend}",
                                                           answers=not args.no_answers)
                 if args.out:
                     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(json.dumps(results, indent=2))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
