@@ -17,7 +17,9 @@ from typing import Any
 from core.errors import ArchiveError
 from qa.batch_io import RowWriter, read_items
 
-ASK_COLUMNS = ("question", "answer", "abstained", "sources", "lines", "quotes", "error")
+# The phrase beside the answer it leads: a reader of the CSV finds the short answer next to the long one. A CSV
+# written with the columns of before the phrase (no phrase, phrase_score) resumes: qa.batch_io adds them.
+ASK_COLUMNS = ("question", "answer", "phrase", "phrase_score", "abstained", "sources", "lines", "quotes", "error")
 SEARCH_COLUMNS = ("query", "hits", "sources", "lines", "texts", "error")
 
 
@@ -27,19 +29,24 @@ class BatchSummary:
     skipped: int  # already in the output from an earlier run
     written: int
     failed: int  # rows written with an error
+    added_columns: tuple[str, ...] = ()  # columns a CSV written by an earlier version lacked, added on resuming
 
     def line(self) -> str:
+        added = (f"; added the columns {', '.join(self.added_columns)} (empty in the rows written before)"
+                 if self.added_columns else "")
         return (f"{self.written} rows written ({self.failed} failed), {self.skipped} already done, "
-                f"{self.total} in the input")
+                f"{self.total} in the input{added}")
 
 
 def ask_rows(answer) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The JSONL row (as `ask --json`) and the CSV row of an answer."""
+    """The JSONL row (as `ask --json`, phrase and phrase_score included) and the CSV row of an answer."""
     row = answer.to_json()
     citations = answer.citations
     flat = {
         "question": answer.question,
         "answer": answer.answer,
+        "phrase": answer.phrase,
+        "phrase_score": "" if answer.phrase_score is None else f"{answer.phrase_score:.4f}",
         "abstained": str(answer.abstained).lower(),
         "sources": "; ".join(dict.fromkeys(c.source for c in citations)),
         "lines": "; ".join(f"[{c.n}] {c.source}:{c.start_line}-{c.end_line}" for c in citations),
@@ -87,4 +94,5 @@ def run_batch(questions_file: Path, out: Path | None, make_rows: RowFunction, *,
             writer.write(row, flat)
     finally:
         writer.close()
-    return BatchSummary(total=len(items), skipped=len(items) - len(pending), written=len(todo), failed=failed)
+    return BatchSummary(total=len(items), skipped=len(items) - len(pending), written=len(todo), failed=failed,
+                        added_columns=writer.added_columns)

@@ -2,7 +2,9 @@
 
 A re-run with the same `--out` skips the questions whose rows are already there (a question asked twice in
 the input is asked twice: rows are matched by text and count). A row cut short by an interruption (the
-file does not end with a newline) is dropped and asked again.
+file does not end with a newline) is dropped and asked again. A CSV written by an earlier version, whose
+columns are a subset of today's (`ask` before the phrase columns), is rewritten with today's header, its rows
+kept and the new cells empty; a CSV with other columns (another command's, or edited) is refused.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class RowWriter:
         self.key = key
         self.is_csv = out is not None and out.suffix.lower() == ".csv"
         self._columns = list(csv_columns)
+        self.added_columns: tuple[str, ...] = ()  # columns an earlier version's CSV lacked, added on resuming
         self.done: Counter[str] = Counter()
         self._handle: IO[str] = sys.stdout
         if out is not None:
@@ -90,9 +93,14 @@ class RowWriter:
 
     def _open(self, out: Path) -> None:
         text = _complete_text(out)
+        if not text.strip():
+            text = ""
         rows: list[dict[str, Any]]
         if self.is_csv:
-            rows = list(csv.DictReader(io.StringIO(text)))
+            reader = csv.DictReader(io.StringIO(text))
+            rows = list(reader)
+            if text and reader.fieldnames != self._columns:
+                text = self._upgraded(out, list(reader.fieldnames or []), rows)
         else:
             rows = [json.loads(line) for line in text.splitlines() if line.strip()]
         self.done.update(str(row.get(self.key, "")) for row in rows)
@@ -101,6 +109,22 @@ class RowWriter:
         self._handle = out.open("a", encoding="utf-8", newline="")
         if self.is_csv and not text:
             csv.writer(self._handle, lineterminator="\n").writerow(self._columns)
+
+    def _upgraded(self, out: Path, header: list[str], rows: list[dict[str, Any]]) -> str:
+        """The text of an earlier version's CSV under today's header (the cells it lacked empty); a CSV whose
+        columns are not a subset of today's is refused rather than appended to with misplaced cells."""
+        if any(None in row for row in rows):  # csv.DictReader's key for the cells beyond the header's
+            raise BatchFileError(f"cannot resume {out}: a row has more cells than its header has columns")
+        if self.key not in header or not set(header) <= set(self._columns):
+            raise BatchFileError(
+                f"cannot resume {out}: its columns ({', '.join(map(str, header))}) are not those this command "
+                f"writes ({', '.join(self._columns)}); write to another --out file, or move {out.name} away")
+        self.added_columns = tuple(column for column in self._columns if column not in header)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, self._columns, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
 
     def already_done(self, item: str) -> bool:
         """True (once per written row) when `item` has a row from an earlier run."""

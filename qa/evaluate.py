@@ -20,6 +20,7 @@ from qa.answer import FALLBACK_NOTE, answer_question
 from qa.citations import MARKER
 from qa.names import named_terms, unmatched_names
 from qa.sources import RawFiles
+from qa.squad_metrics import best_scores
 
 SWEEP = [round(0.15 + 0.025 * i, 3) for i in range(15)]  # candidate abstain thresholds, 0.15 to 0.50
 
@@ -69,6 +70,10 @@ def _open_searcher(settings):
 
         build_index(settings, progress=False)
         return Searcher.open(settings)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 4) if values else None
 
 
 def _rate(hits: int, total: int) -> float | None:
@@ -131,6 +136,11 @@ def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
         return verdict
     verdict["abstention_correct"] = not answer.abstained
     verdict["answer_correct"] = not answer.abstained and answer_matches(answer.answer, item["answers"])
+    # What a reader sees first: the phrase the answer leads with, else the phrase marked in its first quote.
+    highlight = "" if answer.abstained else highlighted_phrase(answer)
+    verdict["highlight"] = highlight
+    verdict["phrase_em"], verdict["phrase_f1"] = best_scores(highlight, item["answers"]) if highlight else (0.0, 0.0)
+    verdict["highlight_holds_answer"] = bool(highlight) and answer_matches(highlight, item["answers"])
     verdict["citation_correct"] = any(ok and c.source == item["source"]
                                       for c, ok in zip(answer.citations, valid, strict=True))
     if item.get("lines"):
@@ -146,6 +156,18 @@ def judge(answer, item: dict, raw: RawFiles) -> dict[str, Any]:
         ok and c.source == item["source"] and answer_matches(c.quote, item["answers"])
         for c, ok in zip(answer.citations, valid, strict=True))
     return verdict
+
+
+def highlighted_phrase(answer) -> str:
+    """The phrase a reader of the answer sees marked: the one it leads with (the span reader's), else the answering
+    phrase marked inside its first quote that has one (answer_span), else ""."""
+    if answer.phrase:
+        return answer.phrase
+    for citation in answer.citations:
+        if citation.answer_span:
+            start, end = citation.answer_span
+            return citation.quote[start:end]
+    return ""
 
 
 def summarise(verdicts: list[dict], latencies: list[float], retrieval: dict) -> dict[str, Any]:
@@ -174,6 +196,12 @@ def summarise(verdicts: list[dict], latencies: list[float], retrieval: dict) -> 
         "supported_sentence_rate": _rate(sum(v["supported_sentences"] for v in verdicts),
                                          sum(v["sentences"] for v in verdicts)),
         "mean_answer_words": round(float(np.mean([v["words"] for v in answered])), 1) if answered else None,
+        # The phrase (SQuAD normalisation) over the answerable questions, a refused one scoring 0; and the share of
+        # the answers given to answerable questions whose highlighted phrase holds an accepted answer.
+        "phrase_em": _mean([v["phrase_em"] for v in answerable]),
+        "phrase_f1": _mean([v["phrase_f1"] for v in answerable]),
+        "highlight_holds_answer": _rate(sum(v["highlight_holds_answer"] for v in answerable if not v["abstained"]),
+                                        sum(1 for v in answerable if not v["abstained"])),
         "latency_p50": round(float(np.percentile(latencies, 50)), 3) if latencies else None,
         "latency_p95": round(float(np.percentile(latencies, 95)), 3) if latencies else None,
     }
@@ -255,6 +283,7 @@ def _cell(value: Any) -> str:
 COLUMNS = [
     ("recall@1", "R@1"), ("recall@5", "R@5"), ("answer_recall@1", "R@1 ans"), ("answer_accuracy", "answer"),
     ("answer_cited_accuracy", "ans+cite"), ("answer_stated_accuracy", "ans+quote"), ("citation_accuracy", "citation"),
+    ("phrase_f1", "phrase F1"), ("highlight_holds_answer", "hl holds"), ("mean_answer_words", "words"),
     ("abstention_precision", "abst P"), ("abstention_recall", "abst R"), ("fallbacks", "fallbacks"),
     ("latency_p50", "p50 s"), ("latency_p95", "p95 s"),
 ]
@@ -285,7 +314,9 @@ def format_report(report: dict) -> str:
         "R@1, R@5: expected source among the searched passages; R@1 ans: first among the passages as the",
         "answer ordered them (after reranking); answer: an acceptable string in the answer; ans+cite: that, and a",
         "citation of the expected file and lines; citation: a citation into the expected source whose lines",
-        "hold its quote; abst P/R: precision and recall of abstaining on unanswerable questions;",
+        "hold its quote; phrase F1: SQuAD F1 of the highlighted phrase (0 when refused); hl holds: share of",
+        "answers whose highlighted phrase holds an accepted answer; words: mean words of an answer;",
+        "abst P/R: precision and recall of abstaining on unanswerable questions;",
         "fallbacks: generative answers replaced by extractive ones. Rows name/half: one half of a split set.",
     ]
     return "\n".join(lines)

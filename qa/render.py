@@ -1,4 +1,5 @@
-"""Answers as terminal text and as Markdown: the answer with [n] markers, then the numbered citations."""
+"""Answers as terminal text and as Markdown: the phrase the answer leads with (when the span reader found one),
+the quoted sentences with [n] markers, then the numbered citations."""
 
 from __future__ import annotations
 
@@ -10,8 +11,23 @@ from qa.records import Answer
 WIDTH = 100
 
 
+PHRASE_SEPARATOR = " — "  # between the phrase and the quoted sentences in Answer.answer (qa.extractive)
+
+
+def _leads_with_phrase(answer: Answer) -> bool:
+    return bool(answer.phrase) and not answer.abstained
+
+
+def _confidence(answer: Answer) -> str:
+    return "" if answer.phrase_score is None else f"confidence {answer.phrase_score:.2f}"
+
+
 def _answer_body(answer: Answer, unsupported_mark: str) -> str:
+    """The quoted sentences with their [n] markers (the phrase, shown on its own, left out)."""
     if answer.abstained or not answer.sentences:
+        lead = answer.phrase + PHRASE_SEPARATOR
+        if _leads_with_phrase(answer) and answer.answer.startswith(lead):
+            return answer.answer[len(lead):]
         return answer.answer
     parts = []
     for sentence in answer.sentences:
@@ -27,8 +43,13 @@ def _fill(text: str, **options) -> str:
 
 
 def answer_to_text(answer: Answer) -> str:
-    """Terminal text: the answer with [n] markers, any note, then `source:start-end  title` and quote."""
-    lines = [_fill(_answer_body(answer, "(unsupported)"))]
+    """Terminal text: the phrase and its confidence on their own line (when there is a phrase), the quoted
+    sentences with [n] markers, any note, then `source:start-end  title` and quote."""
+    lines = []
+    if _leads_with_phrase(answer):
+        confidence = _confidence(answer)
+        lines += [textwrap.fill(answer.phrase + (f"  ({confidence})" if confidence else ""), WIDTH), ""]
+    lines.append(_fill(_answer_body(answer, "(unsupported)")))
     if answer.note:
         lines += ["", textwrap.fill(f"Note: {answer.note}", WIDTH)]
     if answer.citations:
@@ -48,12 +69,18 @@ def _escape(text: str) -> str:
 
 
 def answer_to_markdown(answer: Answer) -> str:
-    """A self-contained Markdown export of the question, the answer and its citations."""
+    """A self-contained Markdown export of the question, the answer (its phrase first, in bold) and its
+    citations."""
     out = [f"**Question:** {_escape(answer.question)}", ""]
     label = f"Answer ({answer.answerer})"
     mark = "*(unsupported)*"
     body = _escape(_answer_body(answer, mark)).replace(_escape(mark), mark)
-    out += [f"**{label}:** {body}", ""]
+    if _leads_with_phrase(answer):
+        confidence = _confidence(answer)
+        out += [f"**{label}:** **{_escape(answer.phrase)}**" + (f" *({confidence})*" if confidence else ""), "",
+                body, ""]
+    else:
+        out += [f"**{label}:** {body}", ""]
     if answer.note:
         out += [f"> {_escape(answer.note)}", ""]
     if answer.citations:

@@ -133,6 +133,32 @@ def tune_reader(searcher, settings, items, raw) -> dict:
     return {"best": best, "of": len(answerable), "hand_answerer": baseline, "grid": table}
 
 
+def tune_phrase(searcher, settings, items, raw) -> dict:
+    """How many of the best sentences' windows the span reader reads (qa.phrase.WINDOWS_READ) and by how much a
+    later window's margin must beat the best sentence's to give the phrase (SWITCH_MARGIN): the most answerable
+    calibration questions whose highlighted phrase holds an accepted answer, then the most answered with the right
+    lines. Ties: the fewest windows (each is one run of the span reader), then the smallest switch margin."""
+    from qa import phrase
+
+    answerable = [i for i in items if not i.get("unanswerable")]
+    table = []
+    for windows, switch in itertools.product((1, 2, 3, 5), (0.0, 1.0, 2.0, 4.0)):
+        if windows == 1 and switch:
+            continue  # one window: nothing to switch to
+        phrase.WINDOWS_READ, phrase.SWITCH_MARGIN = windows, switch
+        verdicts = answer_all(searcher, settings, answerable, raw)
+        row = {"windows": windows, "switch_margin": switch,
+               "highlight_holds_answer": sum(v["highlight_holds_answer"] for v in verdicts),
+               "phrase_f1": round(float(np.mean([v["phrase_f1"] for v in verdicts])), 4),
+               "answer_cited": sum(v["answer_cited"] for v in verdicts)}
+        print(json.dumps(row), file=sys.stderr)
+        table.append(row)
+    best = max(table, key=lambda r: (r["highlight_holds_answer"], r["answer_cited"], -r["windows"],
+                                     -r["switch_margin"]))
+    phrase.WINDOWS_READ, phrase.SWITCH_MARGIN = best["windows"], best["switch_margin"]
+    return {"best": best, "of": len(answerable), "grid": table}
+
+
 def decided(verdict: dict, w: np.ndarray, cut: float, signals=SIGNALS) -> bool:
     """Whether the fitted rule abstains on a verdict recorded with the rule turned off."""
     if verdict["signals"] is None:  # abstained before the rule (no passage, or under the floor)
@@ -208,6 +234,8 @@ def main() -> int:
     parser.add_argument("--questions", default=str(ROOT / "tests" / "eval" / "web_questions.jsonl"))
     parser.add_argument("--weights", action="store_true", help="grid-search the sentence weights first")
     parser.add_argument("--reader-grid", action="store_true", help="grid-search the reader / hand mix first")
+    parser.add_argument("--phrase-grid", action="store_true",
+                        help="grid-search how the span reader's windows are read and chosen (qa.phrase) first")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.from_report:
@@ -226,6 +254,8 @@ def main() -> int:
         report["sentence_weights"] = tune_weights(searcher, settings, items, raw)
     if args.reader_grid:
         report["reader_mix"] = tune_reader(searcher, settings, items, raw)
+    if args.phrase_grid:
+        report["phrase"] = tune_phrase(searcher, settings, items, raw)
     verdicts = [v for v in answer_all(searcher, settings, items, raw) if v["signals"] is not None]
     x = np.array([[v["signals"][name] for name in SIGNALS] for v in verdicts])
     y = np.array([0.0 if v["unanswerable"] else 1.0 for v in verdicts])

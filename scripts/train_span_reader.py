@@ -397,7 +397,8 @@ def train(args, train_encoded: list[Encoded], tokenizer) -> Path:
     model.save_pretrained(str(final))
     tokenizer.save_pretrained(str(final))
     done = step - (int(resume.name.split("-")[1]) if resume else 0)
-    stats = {"steps": step, "steps_per_epoch": per_epoch, "batch_size": args.batch_size, "bf16": use_bf16,
+    stats = {"command": " ".join(["python", "scripts/train_span_reader.py", *sys.argv[1:]]),
+             "steps": step, "steps_per_epoch": per_epoch, "batch_size": args.batch_size, "bf16": use_bf16,
              "train_loss_last_100": round(sum(losses[-100:]) / max(1, len(losses[-100:])), 4) if losses else None,
              "examples_per_s_this_run": round(done * args.batch_size / max(1e-9, time.perf_counter() - started), 1)}
     (args.run_dir / "train_stats.json").write_text(json.dumps(stats), encoding="utf-8")
@@ -453,7 +454,8 @@ abstention rule). Runs with ONNX Runtime ({fmt}, {size_mb:.1f} MB); `span-reader
   Training examples: {train_examples:,} ({kinds}).
 - **Training**: torch, AdamW, learning rate {lr} with 6 % warm-up and linear decay, batch {batch}, {steps} steps
   ({epochs} epochs), max length {max_length} tokens, bf16 autocast: {bf16}; {rate} examples/s on the 2-core machine.
-- **Command**: `{command}`
+- **Training command** (a background run, checkpoints every 100 steps, resumable): `{train_command}`
+- **Export command** (held-out figures below, ONNX fp32 and int8, this card): `{command}`
 
 ## Held-out figures ({heldout:,} windows of held-out documents)
 
@@ -528,7 +530,8 @@ def export(model_dir: Path, out: Path, heldout: list[Example], held_docs: list[s
         batch=args.batch_size, steps=training.get("steps", "?"),
         epochs=round(training.get("steps", 0) / max(1, training.get("steps_per_epoch", 1)), 2),
         max_length=args.max_length, bf16=training.get("bf16"), rate=training.get("examples_per_s_this_run", "?"),
-        command=card["command"], heldout=len(heldout), rows="\n".join(rows)), encoding="utf-8")
+        command=card["command"], train_command=training.get("command", card["command"]), heldout=len(heldout),
+        rows="\n".join(rows)), encoding="utf-8")
     print(f"exported {chosen} ({keep}, {chosen.stat().st_size / 1e6:.1f} MB, sha256 {digest[:16]})", flush=True)
 
 
