@@ -15,7 +15,7 @@ from qa.cues import phrase_link
 from qa.dates import DateRange
 from qa.extractive import Scored, build_answer, ranked_sentences, rerank, sentences_with_phrase
 from qa.names import unheld_names
-from qa.phrase import Phrase, read_phrase
+from qa.phrase import Phrase, phrase_floor, read_phrase
 from qa.question import Question, analyse_question
 from qa.records import Answer
 from qa.sources import RawFiles
@@ -120,6 +120,8 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
                           hits[closest.candidate.hit_index].chunk.source if closest else None, missing)
         return replace(abstention(question, answerer, hits, evidence, note=note), signals=decided,
                        date_filter=date_filter)
+    if phrase is not None and phrase.confidence < phrase_floor():
+        phrase = None  # too unsure to lead with: the ranking's sentences, as without the span reader
     if phrase is not None:
         picked = sentences_with_phrase(asked, phrase, scored, picked)
     if settings.rerank_passages:

@@ -21,11 +21,15 @@ from qa.injection import addresses_a_model
 from qa.question import Question
 from qa.span_decode import SpanReading
 
-WINDOWS_READ = 3  # the best sentences whose windows the span reader reads (each one ONNX run of ~100 tokens)
+WINDOWS_READ = 5  # the best sentences whose windows the span reader reads (each one ONNX run of ~100 tokens)
 NEIGHBOURS = 1  # sentences on each side of the candidate in its window (the reader was trained on 1-4 sentences)
 # A later window's phrase is taken over the best sentence's when its margin is higher by more than this: the
 # sentence ranking already weighed the passage and the question's words, the margin only the window.
-SWITCH_MARGIN = 0.0
+# Chosen on the calibration half (scripts/calibrate_abstention.py --phrase-grid; docs/EVALUATION.md): 0, 1, 2, 4.
+SWITCH_MARGIN = 2.0
+# Under this confidence the answer is not led by the phrase: it quotes the sentences the ranking chose, as without
+# the span reader (the confidence still weighs in the abstention rule). Chosen on the calibration half too.
+LEAD_FLOOR = 0.0
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,10 @@ def locate(reading: SpanReading, offset: int, sentences: Sequence[Sentence]) -> 
 
 
 def read_phrase(question: Question, ranked: Sequence[tuple[int, int]], hits: Sequence[Hit], span_reader,
-                windows: int = WINDOWS_READ) -> Phrase | None:
-    """The phrase of the best window among the first `windows` of `ranked` (hit index, sentence position) pairs,
-    best sentence first; None when no window yields a phrase."""
+                windows: int | None = None) -> Phrase | None:
+    """The phrase of the best window among the first `windows` (default WINDOWS_READ) of `ranked` (hit index,
+    sentence position) pairs, best sentence first; None when no window yields a phrase."""
+    windows = windows or WINDOWS_READ  # read at call time: the calibration grid sets the module's value
     best: Phrase | None = None
     read: set[tuple[int, int]] = set()
     for hit_index, position in ranked:
@@ -115,3 +120,8 @@ def _leading_space(text: str) -> int:
 
 def _trailing_space(text: str) -> int:
     return len(text) - len(text.rstrip())
+
+
+def phrase_floor() -> float:
+    """LEAD_FLOOR, read at call time (the calibration grid sets it)."""
+    return LEAD_FLOOR

@@ -40,6 +40,11 @@ class AnswerSentence:
     supported: bool = True
 
 
+# Between the phrase an extractive answer leads with and the sentence(s) quoted after it: Answer.answer reads
+# "<phrase> — <sentence> [1]". The app and the Markdown and text renderings show the phrase on its own instead.
+PHRASE_SEPARATOR = " — "
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str

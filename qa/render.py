@@ -6,12 +6,9 @@ from __future__ import annotations
 import re
 import textwrap
 
-from qa.records import Answer
+from qa.records import PHRASE_SEPARATOR, Answer
 
 WIDTH = 100
-
-
-PHRASE_SEPARATOR = " — "  # between the phrase and the quoted sentences in Answer.answer (qa.extractive)
 
 
 def _leads_with_phrase(answer: Answer) -> bool:

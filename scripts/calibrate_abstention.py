@@ -133,6 +133,10 @@ def tune_reader(searcher, settings, items, raw) -> dict:
     return {"best": best, "of": len(answerable), "hand_answerer": baseline, "grid": table}
 
 
+# (windows read, switch margins); the lead floor is searched after them with the best pair.
+PHRASE_GRID = ((1, 2, 3, 5), (0.0, 1.0, 2.0, 4.0))
+
+
 def tune_phrase(searcher, settings, items, raw) -> dict:
     """How many of the best sentences' windows the span reader reads (qa.phrase.WINDOWS_READ) and by how much a
     later window's margin must beat the best sentence's to give the phrase (SWITCH_MARGIN): the most answerable
@@ -141,8 +145,9 @@ def tune_phrase(searcher, settings, items, raw) -> dict:
     from qa import phrase
 
     answerable = [i for i in items if not i.get("unanswerable")]
+    windows_grid, switch_grid = PHRASE_GRID
     table = []
-    for windows, switch in itertools.product((1, 2, 3, 5), (0.0, 1.0, 2.0, 4.0)):
+    for windows, switch in itertools.product(windows_grid, switch_grid):
         if windows == 1 and switch:
             continue  # one window: nothing to switch to
         phrase.WINDOWS_READ, phrase.SWITCH_MARGIN = windows, switch
@@ -156,7 +161,20 @@ def tune_phrase(searcher, settings, items, raw) -> dict:
     best = max(table, key=lambda r: (r["highlight_holds_answer"], r["answer_cited"], -r["windows"],
                                      -r["switch_margin"]))
     phrase.WINDOWS_READ, phrase.SWITCH_MARGIN = best["windows"], best["switch_margin"]
-    return {"best": best, "of": len(answerable), "grid": table}
+    # Then the confidence under which the answer is not led by the phrase: the most questions answered with the
+    # right lines plus highlights holding the answer (a refused lead loses its highlight, a wrong one the answer).
+    floors = []
+    for floor in (0.0, 0.1, 0.25, 0.5):
+        phrase.LEAD_FLOOR = floor
+        verdicts = answer_all(searcher, settings, answerable, raw)
+        row = {"lead_floor": floor, "highlight_holds_answer": sum(v["highlight_holds_answer"] for v in verdicts),
+               "answer_cited": sum(v["answer_cited"] for v in verdicts),
+               "mean_words": round(float(np.mean([v["words"] for v in verdicts])), 1)}
+        print(json.dumps(row), file=sys.stderr)
+        floors.append(row)
+    chosen = max(floors, key=lambda r: (r["highlight_holds_answer"] + r["answer_cited"], -r["lead_floor"]))
+    phrase.LEAD_FLOOR = chosen["lead_floor"]
+    return {"best": best, "of": len(answerable), "grid": table, "lead_floor": chosen, "floors": floors}
 
 
 def decided(verdict: dict, w: np.ndarray, cut: float, signals=SIGNALS) -> bool:

@@ -73,7 +73,7 @@ def test_questions_without_a_date_range(question):
 def _rule(**weights):
     base = dict(abstain_intercept=-6.0, abstain_weight_passage=8.0, abstain_weight_sentence=4.0,
                 abstain_weight_names=2.0, abstain_weight_typed=1.0, abstain_weight_linked=1.0,
-                abstain_weight_reader=0.0,
+                abstain_weight_reader=0.0, abstain_weight_span=0.0,
                 abstain_probability=0.5)
     return SimpleNamespace(**{**base, **weights})
 
