@@ -120,8 +120,7 @@ def answer_question(searcher, question: str, settings, *, answerer: str = "extra
                           hits[closest.candidate.hit_index].chunk.source if closest else None, missing)
         return replace(abstention(question, answerer, hits, evidence, note=note), signals=decided,
                        date_filter=date_filter)
-    if phrase is not None and phrase.confidence < phrase_floor():
-        phrase = None  # too unsure to lead with: the ranking's sentences, as without the span reader
+    phrase = phrase if phrase is not None and phrase.confidence >= phrase_floor() else None  # else: the ranking's
     if phrase is not None:
         picked = sentences_with_phrase(asked, phrase, scored, picked)
     if settings.rerank_passages:

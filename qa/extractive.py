@@ -23,7 +23,7 @@ from qa import entities as ner
 from qa.cues import answer_phrase, phrase_link
 from qa.injection import addresses_a_model
 from qa.question import Question
-from qa.records import Answer, AnswerSentence, Citation
+from qa.records import PHRASE_SEPARATOR, Answer, AnswerSentence, Citation
 from qa.sources import RawFiles
 from qa.terms import TermMatcher, jaccard
 
@@ -272,7 +272,7 @@ def build_answer(question: str, hits: Sequence[Hit], picked: Sequence[Scored], r
         sentences.append(AnswerSentence(text=candidate.text, citations=(n,), supported=True))
     text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
     if phrase:
-        text = f"{phrase} — {text}"
+        text = f"{phrase}{PHRASE_SEPARATOR}{text}"
     return Answer(question=question, answer=text, abstained=False, citations=tuple(citations),
                   sentences=tuple(sentences), answerer="extractive", note=note, hits=tuple(hits))
 

@@ -206,11 +206,15 @@ def figures_with_rule(verdicts: list[dict], w: np.ndarray, cut: float, signals=S
     }
 
 
-def from_report(path: Path, apply_to: list[Path], cut: float, signals=SIGNALS) -> dict:
-    """Fit on the calibration-half verdicts of an eval report run with ARCHIVE_QA_ABSTAIN_PROBABILITY=0, then
-    give the figures of the fitted rule on each half of it and on the other reports."""
+def from_report(path: Path, apply_to: list[Path], cut: float, signals=SIGNALS,
+                also_fit_on: list[Path] | None = None) -> dict:
+    """Fit on the calibration-half verdicts of an eval report run with ARCHIVE_QA_ABSTAIN_PROBABILITY=0 (and on
+    every verdict of `also_fit_on`, other sets that are not a test half), then give the figures of the fitted rule on
+    each half of it and on the other reports."""
     verdicts = json.loads(path.read_text())["items"]["extractive"]
+    pooled = [v for other in also_fit_on or [] for v in json.loads(other.read_text())["items"]["extractive"]]
     fit = [v for v in verdicts if v.get("half") == HALF and v["signals"] is not None]
+    fit += [v for v in pooled if v.get("half") != "test" and v["signals"] is not None]
     x = np.array([[v["signals"][name] for name in signals] for v in fit])
     y = np.array([0.0 if v["unanswerable"] else 1.0 for v in fit])
     w = fit_logistic(x, y)
@@ -222,7 +226,8 @@ def from_report(path: Path, apply_to: list[Path], cut: float, signals=SIGNALS) -
         p_i = 1 / (1 + np.exp(-(w_i[0] + x[i] @ w_i[1:])))
         for c in loo:
             loo[c] += int((p_i < c) == (y[i] == 0) and (y[i] == 0 or fit[i]["answer_cited"]))
-    report: dict = {"fitted_on": f"{path} ({HALF} half, {len(fit)} questions)",
+    fitted_on = f"{path} ({HALF} half)" + "".join(f" + {other}" for other in also_fit_on or [])
+    report: dict = {"fitted_on": f"{fitted_on}: {len(fit)} questions",
                     "coefficients": {"intercept": round(float(w[0]), 3),
                                      **{n: round(float(c), 3) for n, c in zip(signals, w[1:], strict=True)}},
                     "leave_one_out_right_decisions": {str(c): n for c, n in loo.items()},
@@ -246,6 +251,8 @@ def main() -> int:
                         "(run with ARCHIVE_QA_ABSTAIN_PROBABILITY=0) instead of answering the questions again")
     parser.add_argument("--apply-to", type=Path, action="append", default=[],
                         help="another report (same kind) to give the fitted rule's figures on")
+    parser.add_argument("--also-fit-on", type=Path, action="append", default=[],
+                        help="another report (rule off) whose questions join the calibration half in the fit")
     parser.add_argument("--cut", type=float, default=0.5, help="abstain under this probability")
     parser.add_argument("--signals", type=lambda text: tuple(text.split(",")), default=SIGNALS,
                         help=f"the signals the rule weighs (default: all of {','.join(SIGNALS)}; the others get 0)")
@@ -257,7 +264,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.from_report:
-        print(json.dumps(from_report(args.from_report, args.apply_to, args.cut, args.signals), indent=2))
+        print(json.dumps(from_report(args.from_report, args.apply_to, args.cut, args.signals, args.also_fit_on),
+                         indent=2))
         return 0
     if not (args.archive and args.index):
         parser.error("--archive and --index are needed unless --from-report is given")

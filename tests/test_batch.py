@@ -11,8 +11,9 @@ import pytest
 from archive_qa.cli import main
 from core.errors import ArchiveError
 from index.build import build_index
-from qa.batch import run_batch
+from qa.batch import ASK_COLUMNS, SEARCH_COLUMNS, ask_rows, run_batch
 from qa.batch_io import BatchFileError, read_items
+from qa.records import Answer, AnswerSentence, Citation
 
 QUESTIONS = [
     "What did Hezbollah threaten to do if central Beirut were struck?",
@@ -51,7 +52,10 @@ def test_an_interrupted_batch_resumes_without_duplicates(indexed, tmp_path):
     rows = _jsonl(out)
     assert [row["question"] for row in rows] == QUESTIONS  # every question once, the cut one asked again
     for row in rows:
-        assert {"question", "answer", "abstained", "citations"} <= set(row)
+        assert {"question", "answer", "phrase", "phrase_score", "abstained", "citations"} <= set(row)
+        # Shaped like `ask --json`: a phrase leads the answer and has a score, or neither is there.
+        assert (row["phrase"] is None) == (row["phrase_score"] is None)
+        assert row["phrase"] is None or row["answer"].startswith(row["phrase"] + " — ")
         for citation in row["citations"]:
             assert {"source", "lines", "quote"} <= set(citation)
     # Nothing left to do: a third run writes no row.
@@ -70,9 +74,69 @@ def test_csv_in_and_out_resumed(indexed, tmp_path):
     with out.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["question"] for row in rows] == QUESTIONS[:4]
-    assert {"question", "answer", "abstained", "sources", "lines", "quotes", "error"} <= set(rows[0])
+    assert list(rows[0]) == ["question", "answer", "phrase", "phrase_score", "abstained", "sources", "lines",
+                             "quotes", "error"]
     answered = [row for row in rows if row["abstained"] == "false"]
     assert answered and all(row["sources"] and row["lines"] for row in answered)
+    for row in rows:
+        assert bool(row["phrase"]) == bool(row["phrase_score"])
+        assert not row["phrase"] or row["answer"].startswith(row["phrase"] + " — ")
+        assert not row["phrase_score"] or 0.0 <= float(row["phrase_score"]) <= 1.0
+
+
+def _answer(question: str, phrase: str = "", score: float | None = None) -> Answer:
+    quote = f"{phrase or 'Nobody'} said so."
+    return Answer(question, (f"{phrase} — " if phrase else "") + f"{quote} [1]", False,
+                  (Citation(1, "a.txt", "T", 3, 4, quote, answer_span=(0, len(phrase)) if phrase else None),),
+                  (AnswerSentence(quote, (1,)),), phrase=phrase, phrase_score=score)
+
+
+def test_ask_rows_carry_the_phrase_and_its_score():
+    row, flat = ask_rows(_answer("Who said so?", "Rami Abdul Rahman", 0.93456))
+    assert (row["phrase"], row["phrase_score"]) == ("Rami Abdul Rahman", 0.9346)  # as `ask --json`
+    assert tuple(flat) == ASK_COLUMNS  # one value per CSV column, in the columns' order
+    assert (flat["phrase"], flat["phrase_score"]) == ("Rami Abdul Rahman", "0.9346")
+    assert flat["answer"] == "Rami Abdul Rahman — Rami Abdul Rahman said so. [1]"
+    row, flat = ask_rows(_answer("Who said so?"))
+    assert (row["phrase"], row["phrase_score"], flat["phrase"], flat["phrase_score"]) == (None, None, "", "")
+
+
+OLD_ASK_COLUMNS = ("question", "answer", "abstained", "sources", "lines", "quotes", "error")  # before the phrase
+
+
+def test_a_csv_written_before_the_phrase_columns_resumes_with_them_added(tmp_path):
+    questions, out = tmp_path / "q.txt", tmp_path / "answers.csv"
+    questions.write_text("first?\nsecond?\n", encoding="utf-8")
+    old_row = ("first?", "A, quoted [1]", "false", "a.txt", "[1] a.txt:3-4", "[1] line one\nline two", "")
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([OLD_ASK_COLUMNS, old_row])
+
+    def rows(question: str):
+        return ask_rows(_answer(question, "Rami", 0.5))
+
+    summary = run_batch(questions, out, rows, key="question", columns=ASK_COLUMNS, progress=False)
+    assert (summary.skipped, summary.written, summary.added_columns) == (1, 1, ("phrase", "phrase_score"))
+    assert "added the columns phrase, phrase_score" in summary.line()
+    with out.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        written = list(reader)
+    assert tuple(reader.fieldnames or ()) == ASK_COLUMNS
+    assert written[0] == {**dict(zip(OLD_ASK_COLUMNS, old_row, strict=True)), "phrase": "", "phrase_score": ""}
+    assert (written[1]["question"], written[1]["phrase"], written[1]["phrase_score"]) == ("second?", "Rami", "0.5000")
+    # Once upgraded, a further run has nothing to add or ask.
+    again = run_batch(questions, out, rows, key="question", columns=ASK_COLUMNS, progress=False)
+    assert (again.written, again.added_columns) == (0, ())
+
+
+def test_a_csv_of_other_columns_is_not_resumed_into(tmp_path):
+    questions, out = tmp_path / "q.txt", tmp_path / "out.csv"
+    questions.write_text("first?\n", encoding="utf-8")
+    out.write_text(",".join(SEARCH_COLUMNS) + "\nfirst?,2,a.txt,,,\n", encoding="utf-8")  # a search batch's
+    before = out.read_text(encoding="utf-8")
+    with pytest.raises(BatchFileError, match="cannot resume .*out.csv: its columns .*move out.csv away"):
+        run_batch(questions, out, lambda q: ask_rows(_answer(q)), key="question", columns=ASK_COLUMNS,
+                  progress=False)
+    assert out.read_text(encoding="utf-8") == before  # left as it was
 
 
 def test_search_queries_from_jsonl_to_stdout(indexed, tmp_path, capsys):

@@ -167,12 +167,25 @@ def test_an_analyst_asks_opens_a_citation_and_sees_the_abstention(served, page):
     page.wait_for_function("() => document.querySelectorAll('.aq-answer').length === 0", timeout=30_000)
 
 
-def test_the_answering_phrase_is_highlighted_in_the_answer(served, page):
-    # The same question as test_qa_slow's JSON check: the name asked for is marked inside the quoted sentence.
+def test_the_answering_phrase_leads_and_is_highlighted_in_the_answer(served, page):
+    # The same question as test_qa_slow's JSON check: the name asked for leads the answer, in bold, and is marked
+    # inside the quoted sentence.
     _ask(page, "Who heads the Syrian Observatory for Human Rights?")
     answer = page.locator(".aq-answer")
     answer.wait_for(timeout=60_000)
     phrase = answer.locator("mark.aq-answer-span").first
     phrase.wait_for(state="visible", timeout=60_000)
+    # The phrase leads, in bold on its own line, above the quoted sentence that marks it.
+    lead = answer.locator(".aq-phrase strong")
+    lead.wait_for(state="visible")
+    assert int(lead.evaluate("node => parseInt(getComputedStyle(node).fontWeight)")) >= 700
+    assert _normalised(lead.inner_text()) == _normalised(phrase.inner_text())
+    quoted = answer.locator(".aq-quoted")
+    lead_box, quoted_box, phrase_box = lead.bounding_box(), quoted.bounding_box(), phrase.bounding_box()
+    assert lead_box and quoted_box and phrase_box
+    assert lead_box["y"] + lead_box["height"] <= quoted_box["y"] + 1 and lead_box["y"] < phrase_box["y"]
+    assert re.fullmatch(r"confidence [01]\.\d\d", _normalised(answer.locator(".aq-confidence").inner_text()))
+    assert "[1]" in quoted.inner_text()
+    assert not _normalised(quoted.inner_text()).startswith(_normalised(lead.inner_text()) + " —")  # shown once
     assert _normalised(phrase.inner_text()) == "Rami Abdul Rahman"
     assert "Rami Abdul Rahman" in _normalised(answer.inner_text())

@@ -411,6 +411,32 @@ def test_text_and_markdown_show_markers_spans_quotes_and_unsupported():
     assert answer_to_text(abstained) == ABSTAIN_MESSAGE
 
 
+def _phrase_answer(phrase: str = "Rami Abdul Rahman", score: float | None = 0.9312) -> Answer:
+    quote = f"{phrase}, who heads the Syrian Observatory, said the strikes went on."
+    return Answer("Who heads the Syrian Observatory?", f"{phrase} — {quote} [1]", False,
+                  (Citation(1, "a.txt", "Observatory", 3, 3, quote, answer_span=(0, len(phrase))),),
+                  (AnswerSentence(quote, (1,)),), phrase=phrase, phrase_score=score)
+
+
+def test_text_and_markdown_lead_with_the_phrase():
+    text = answer_to_text(_phrase_answer())
+    first, blank, body = text.splitlines()[:3]
+    assert first == "Rami Abdul Rahman  (confidence 0.93)" and blank == ""
+    assert body.startswith("Rami Abdul Rahman, who heads") and "—" not in text
+    markdown = answer_to_markdown(_phrase_answer())
+    lines = markdown.splitlines()
+    assert lines[2] == "**Answer (extractive):** **Rami Abdul Rahman** *(confidence 0.93)*"
+    assert lines[4].startswith("Rami Abdul Rahman, who heads") and lines[4].endswith(r"\[1\]")
+    assert answer_to_text(_phrase_answer(score=None)).splitlines()[0] == "Rami Abdul Rahman"
+    # Article text is data: a phrase cannot close the bold or add a link.
+    marked = answer_to_markdown(_phrase_answer("**[x](http://e.example)**")).splitlines()[2]
+    assert marked == r"**Answer (extractive):** **\*\*\[x\]\(http://e.example\)\*\*** *(confidence 0.93)*"
+    # No phrase (the generative answerer, the span reader off, an abstention): as before.
+    plain = Answer("q?", "Claim. [1]", False, (), (AnswerSentence("Claim.", (1,)),))
+    assert answer_to_text(plain).splitlines()[0] == "Claim. [1]"
+    assert "**Answer (extractive):** Claim. \\[1\\]" in answer_to_markdown(plain)
+
+
 def test_retriever_returns_documents_with_source_title_lines_score(searcher):
     retriever = ArchiveRetriever(searcher=searcher, k=2, mode="dense")
     documents = retriever.invoke("Hezbollah strikes on central Beirut")

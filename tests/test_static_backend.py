@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from core.errors import ModelUnavailable
+from index.embed import STATIC_BACKEND
 from index.static_backend import CARD_FILE, DEFAULT_STATIC_DIR, StaticEmbedder, read_card, static_identity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,10 @@ CORPUS = ROOT / "corpus"
 @pytest.fixture(scope="module")
 def embedder() -> StaticEmbedder:
     return StaticEmbedder()
+
+
+def test_backend_name_agrees_with_the_module_that_owns_it():
+    assert StaticEmbedder.backend == STATIC_BACKEND  # index.embed owns the names; static_backend never imports it
 
 
 def test_shipped_model_matches_its_card_and_is_small():
@@ -79,6 +84,9 @@ def test_token_counts_match_the_model_tokenizer(embedder):
         assert embedder.count_tokens(text) == expected
 
 
+TORCH_MODULES = ("torch", "transformers", "sentence_transformers")
+
+
 def _run(code: str) -> str:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ARCHIVE_QA_")}
     env["ARCHIVE_QA_EMBEDDING_BACKEND"] = "static"
@@ -118,8 +126,69 @@ print(json.dumps({{"torch": 'torch' in sys.modules, "onnxruntime": 'onnxruntime'
                   "cited": len(answer["citations"]), "reader": answer["signals"]["reader"]}}))
 """
     asked = json.loads(_run(ask).strip().splitlines()[-1])
-    assert asked["torch"] is False and asked["onnxruntime"] is True  # the reader, and only the reader
+    assert asked["torch"] is False and asked["onnxruntime"] is True  # the reader and the question-time MiniLM
     assert asked["cited"] >= 1 and asked["reader"] > 0.0
+
+
+def test_search_ask_and_the_app_answer_with_minilm_at_the_question_and_no_torch(tmp_path):
+    """Static vectors in the index, MiniLM (ONNX Runtime) at the question: `search`, `ask` and the app's answering
+    path (ui.resources.answer, as ui/app.py calls it) each in a fresh process, none importing torch or transformers,
+    each passage's dense_score MiniLM's cosine."""
+    index = tmp_path / "index"
+    common = f"""
+import contextlib, io, json, sys
+import numpy as np
+from archive_qa.cli import main
+from core.settings import load_settings
+from index.question_encoder import load_encoder
+settings = load_settings(archive_dir={str(CORPUS)!r}, index_dir={str(index)!r})
+def report(question, passages, extra):
+    encoder = load_encoder(settings)
+    query = encoder.embed_query(question)
+    cosines = [float(encoder.embed_documents([p])[0] @ query) for p in passages]
+    print(json.dumps({{"loaded": [m for m in {TORCH_MODULES!r} if m in sys.modules], "cosines": cosines, **extra}}))
+"""
+    _run(common + f"""
+with contextlib.redirect_stdout(io.StringIO()):
+    assert main(['build', '--archive', {str(CORPUS)!r}, '--index', {str(index)!r}, '--quiet']) in (0, 3)
+""")
+    question = "Who announced that the Guard would move its members?"
+    search = common + f"""
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    assert main(['search', {question!r}, '--archive', {str(CORPUS)!r}, '--index', {str(index)!r}, '--json']) == 0
+hits = json.loads(out.getvalue())
+from index.search import Searcher
+searcher = Searcher.open(settings)
+found = searcher.search({question!r}, k=5)
+assert [h.chunk.text for h in found] == [h["text"] for h in hits]
+report({question!r}, [h.chunk.embedding_text() for h in found], {{"dense": [h.dense_score for h in found]}})
+"""
+    ask = common + f"""
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    assert main(['ask', {question!r}, '--archive', {str(CORPUS)!r}, '--index', {str(index)!r}, '--json']) == 0
+answer = json.loads(out.getvalue())
+report({question!r}, [], {{"cited": len(answer["citations"]), "passage": answer["signals"]["passage"]}})
+"""
+    app = common + f"""
+from ui import resources
+from ui.state import AskOptions
+resources.start_loading_model(settings)
+searcher = resources.open_searcher(settings)
+answer, warning = resources.answer(searcher, {question!r}, settings, AskOptions())
+assert not warning and answer.citations and not answer.abstained
+report({question!r}, [h.chunk.embedding_text() for h in answer.hits],
+       {{"dense": [h.dense_score for h in answer.hits], "embedder": searcher.answer_embedder.name}})
+"""
+    searched = json.loads(_run(search).strip().splitlines()[-1])
+    assert searched["loaded"] == [] and len(searched["dense"]) == 5
+    assert searched["dense"] == pytest.approx(searched["cosines"], abs=1e-5)
+    asked = json.loads(_run(ask).strip().splitlines()[-1])
+    assert asked["loaded"] == [] and asked["cited"] >= 1 and asked["passage"] > 0.3
+    answered = json.loads(_run(app).strip().splitlines()[-1])
+    assert answered["loaded"] == [] and answered["embedder"].startswith("all-MiniLM-L6-v2")
+    assert answered["dense"] == pytest.approx(answered["cosines"], abs=1e-5)
 
 
 def test_index_built_with_static_vectors_is_refused_under_minilm(tmp_path):
@@ -163,13 +232,16 @@ def test_abstention_rule_follows_the_vectors_unless_set():
     from qa.abstain import FITTED_RULES, SIGNALS, Signals, coefficients, probability
 
     minilm = load_settings(embedding_backend="onnx")
-    static = load_settings(embedding_backend="static")
+    static = load_settings(embedding_backend="static", minilm_at_question=False)
+    # Static vectors with MiniLM at the question: the passage signal is MiniLM's cosine, and so is the rule.
+    assert coefficients(load_settings(embedding_backend="static", minilm_at_question=True)) == coefficients(minilm)
     assert coefficients(minilm)[0] == FITTED_RULES["minilm"]["intercept"]
     assert coefficients(static)[1][SIGNALS.index("passage")] == FITTED_RULES["static"]["passage"]
     # The same evidence reads differently: a static cosine of 0.6 is weaker evidence than MiniLM's 0.6 is.
     evidence = Signals(passage=0.6, sentence=0.5, names=1.0, typed=1.0, linked=1.0, reader=0.5)
     assert probability(evidence, minilm) != probability(evidence, static)
-    chosen = load_settings(embedding_backend="static", abstain_weight_passage=1.5, abstain_intercept=-2.0)
+    chosen = load_settings(embedding_backend="static", minilm_at_question=False, abstain_weight_passage=1.5,
+                           abstain_intercept=-2.0)
     intercept, weights = coefficients(chosen)
     assert intercept == -2.0 and weights[SIGNALS.index("passage")] == 1.5
     assert weights[SIGNALS.index("reader")] == FITTED_RULES["static"]["reader"]

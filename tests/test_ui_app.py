@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,11 @@ def test_asking_shows_the_answer_with_citations_that_open_on_their_evidence(buil
     app = _ask(_start(monkeypatch, built), HEZBOLLAH)
     html = _html(app)
     assert 'class="aq-answer"' in html and 'class="aq-cite">[1]' in html
+    answer = app.session_state["aq_history"][-1].answer
+    if answer.phrase:  # the span reader's phrase leads, in bold, above the quote
+        assert html.index(f'<div class="aq-phrase"><strong>{escape(answer.phrase)}</strong>') < html.index("aq-quoted")
+    else:
+        assert 'class="aq-phrase"' not in html
     labels = [expander.label for expander in app.expander if expander.label.startswith("**[")]
     assert labels and any(HEZBOLLAH_FILE in label for label in labels)
     assert "<mark>" in html  # the answering sentence highlighted in its passage

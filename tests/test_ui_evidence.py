@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
+from dataclasses import replace
 
 import pytest
 
 from archive.records import Article, Paragraph
 from core.files import UnsafePath, safe_source_path
 from index.records import Chunk, Hit
-from qa.records import Answer, AnswerSentence
+from qa.records import Answer, AnswerSentence, Citation
 from ui.evidence import passage_for, read_raw_lines
+from ui.exports import citations_csv, citations_json
 from ui.markup import answer_html, article_html, highlight, md_escape, quote_spans, raw_lines_html
+from ui.sidebar import history_outcome
 
 
 @pytest.fixture()
@@ -101,6 +107,73 @@ def test_answer_markers_and_unsupported_sentences():
     assert "aq-unsupported" in html
     plain = answer_html(Answer(question="q", answer="Claim [1][2].", abstained=False))
     assert plain.count('class="aq-cite"') == 2
+
+
+QUOTE = "Rami Abdul Rahman, who heads the Syrian Observatory, said the strikes went on."
+
+
+def _phrase_answer(phrase: str = "Rami Abdul Rahman", quote: str = QUOTE, score: float | None = 0.9312) -> Answer:
+    start = quote.index(phrase)
+    return Answer(
+        question="Who heads the Syrian Observatory?", answer=f"{phrase} — {quote} [1]", abstained=False,
+        citations=(Citation(1, "a.txt", "T", 3, 3, quote, answer_span=(start, start + len(phrase))),),
+        sentences=(AnswerSentence(quote, (1,)),), phrase=phrase, phrase_score=score,
+    )
+
+
+def test_the_phrase_leads_in_bold_above_the_quote_that_marks_it():
+    html = answer_html(_phrase_answer())
+    lead = html.index('<div class="aq-phrase"><strong>Rami Abdul Rahman</strong>')
+    quoted = html.index('<div class="aq-quoted">')
+    marked = html.index('<mark class="aq-answer-span">Rami Abdul Rahman</mark>')
+    assert lead < quoted < marked < html.index('class="aq-cite">[1]')
+    assert 'class="aq-confidence"' in html and "confidence 0.93" in html  # discreet, with a tooltip saying what
+    assert html.count("Rami Abdul Rahman") == 2  # once bold, once marked in the quote: not "phrase — quote" again
+    assert " — " not in html
+    without_score = answer_html(_phrase_answer(score=None))
+    assert "aq-phrase" in without_score and "confidence" not in without_score
+
+
+def test_an_answer_without_a_phrase_is_shown_as_before():
+    plain = replace(_phrase_answer(), answer=f"{QUOTE} [1]", phrase="", phrase_score=None)
+    html = answer_html(plain)
+    assert "aq-phrase" not in html and "aq-quoted" not in html
+    assert html.startswith('<div class="aq-answer"><span>') and '<mark class="aq-answer-span">' in html
+    # Abstained: the phrase (there should be none) is never shown as an answer.
+    assert "aq-phrase" not in answer_html(replace(_phrase_answer(), abstained=True))
+
+
+def test_a_phrase_holding_markup_is_shown_as_text():
+    phrase = "<script>alert('x')</script> & <b>Co</b>"
+    html = answer_html(_phrase_answer(phrase, f"The note said {phrase} did it."))
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;" in html
+    lead = html[html.index('<div class="aq-phrase">'):html.index('<div class="aq-quoted">')]
+    assert "<strong>&lt;script&gt;" in lead
+    assert '<mark class="aq-answer-span">&lt;script&gt;' in html
+    # Without sentences the answer text is shown, its leading "phrase — " left to the bold line, still escaped.
+    bare = answer_html(replace(_phrase_answer(phrase, f"The note said {phrase} did it."), sentences=()))
+    assert "<script>" not in bare and bare.count("&lt;script&gt;") == 2
+
+
+def test_the_downloads_of_an_answer_carry_its_phrase():
+    rows = list(csv.DictReader(io.StringIO(citations_csv(_phrase_answer()))))
+    assert [(row["question"], row["phrase"], row["phrase_score"], row["n"]) for row in rows] == [
+        ("Who heads the Syrian Observatory?", "Rami Abdul Rahman", "0.9312", "1")]
+    document = json.loads(citations_json(_phrase_answer()))
+    assert (document["phrase"], document["phrase_score"]) == ("Rami Abdul Rahman", 0.9312)
+    assert document["citations"][0]["answer_span"] == [0, len("Rami Abdul Rahman")]
+    empty = list(csv.DictReader(io.StringIO(citations_csv(replace(_phrase_answer(), phrase="", phrase_score=None)))))
+    assert (empty[0]["phrase"], empty[0]["phrase_score"]) == ("", "")
+
+
+def test_the_history_tooltip_names_the_phrase():
+    starred = _phrase_answer("A *starred* phrase", "They said A *starred* phrase.")
+    assert history_outcome(starred) == r"Answer: **A \*starred\* phrase**"
+    assert history_outcome(replace(_phrase_answer(), abstained=True)) == "No answer in the archive"
+    plain = replace(_phrase_answer(), answer=f"{QUOTE} [1]", phrase="", phrase_score=None)
+    outcome = history_outcome(plain)
+    assert outcome.startswith("Answer: Rami Abdul Rahman, who heads") and len(outcome) < 100
 
 
 def test_article_marks_the_passage_in_place():

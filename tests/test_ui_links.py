@@ -4,6 +4,8 @@ A real browser follows a link in tests/test_browser_links.py."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -114,11 +116,15 @@ def test_citation_exports(built):
     settings = built.model_copy(update={"abstain_threshold": 0.0})
     answer = answer_question(Searcher.open(settings), HEZBOLLAH, settings)
     assert answer.citations
-    rows = citations_csv(answer).splitlines()
-    assert rows[0] == "question,n,source,title,start_line,end_line,quote,supported"
-    assert len(rows) >= len(answer.citations) + 1
+    rows = list(csv.DictReader(io.StringIO(citations_csv(answer))))
+    assert list(rows[0]) == ["question", "phrase", "phrase_score", "n", "source", "title", "start_line", "end_line",
+                             "quote", "supported"]
+    assert len(rows) == len(answer.citations)
+    score = "" if answer.phrase_score is None else f"{answer.phrase_score:.4f}"
+    assert all((row["phrase"], row["phrase_score"]) == (answer.phrase, score) for row in rows)
     document = json.loads(citations_json(answer))
     assert document["question"] == HEZBOLLAH and len(document["citations"]) == len(answer.citations)
+    assert document["phrase"] == (answer.phrase or None) and "phrase_score" in document
 
 
 

@@ -8,22 +8,26 @@ import json
 
 import streamlit as st
 
+ANSWER_COLUMNS = ("question", "phrase", "phrase_score")  # the answer's, repeated on each citation's row
 CITATION_COLUMNS = ("n", "source", "title", "start_line", "end_line", "quote", "supported")
 
 
 def citations_csv(answer) -> str:
-    """One row per citation; lines are 1-based and inclusive in the raw file (sed -n 'START,ENDp')."""
+    """One row per citation, each led by the question, the answer's phrase and its confidence (empty when the
+    answer has no phrase); lines are 1-based and inclusive in the raw file (sed -n 'START,ENDp')."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("question",) + CITATION_COLUMNS)
+    writer.writerow(ANSWER_COLUMNS + CITATION_COLUMNS)
+    score = "" if answer.phrase_score is None else f"{answer.phrase_score:.4f}"
     for c in answer.citations:
-        writer.writerow((answer.question, c.n, c.source, c.title, c.start_line, c.end_line, c.quote,
-                         str(c.supported).lower()))
+        writer.writerow((answer.question, answer.phrase, score, c.n, c.source, c.title, c.start_line, c.end_line,
+                         c.quote, str(c.supported).lower()))
     return buffer.getvalue()
 
 
 def citations_json(answer) -> str:
-    """The answer as `archive-qa ask --json` prints it: question, answer, abstained and citations."""
+    """The answer as `archive-qa ask --json` prints it: question, answer, phrase, phrase_score, abstained and
+    citations."""
     return json.dumps(answer.to_json(), ensure_ascii=False, indent=2) + "\n"
 
 

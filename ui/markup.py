@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from archive.records import Article
-from qa.records import Answer
+from qa.records import PHRASE_SEPARATOR, Answer
 from ui.evidence import RawLine, spans_overlap
 
 CSS = """
@@ -28,6 +28,11 @@ CSS = """
   border-radius: .15em; }
 .aq-answer mark.aq-answer-span { background: rgba(255, 214, 0, .55); color: inherit; padding: 0 .1em;
   border-radius: .15em; font-weight: 600; }
+.aq-phrase { font-size: 1.3rem; line-height: 1.4; margin: 0 0 .35rem 0; }
+.aq-phrase strong { font-weight: 700; }
+.aq-answer .aq-quoted { padding-left: .75rem; border-left: 3px solid rgba(128, 128, 128, .35); }
+.aq-confidence { font-size: .72rem; font-weight: 400; color: rgba(128, 128, 128, .95); margin-left: .4em;
+  white-space: nowrap; cursor: help; }
 .aq-meta { font-size: .85rem; opacity: .75; margin: .1rem 0 .5rem 0; }
 .aq-meta code { font-size: .85em; }
 .aq-article { max-height: 32rem; overflow-y: auto; padding-right: .5rem; line-height: 1.6; }
@@ -116,8 +121,29 @@ def _markers(numbers: Iterable[int]) -> str:
     return "".join(f'<span class="aq-cite">[{n}]</span>' for n in numbers)
 
 
+CONFIDENCE_HELP = ("The span reader's confidence, from 0 to 1, that this phrase (not \"no answer\") is what "
+                   "the quoted passages say")
+
+
+def phrase_html(answer: Answer) -> str:
+    """The phrase the answer leads with, in bold on its own line, its confidence beside it in small grey text."""
+    confidence = ""
+    if answer.phrase_score is not None:  # after a space, so that copied text reads "Name confidence 0.93"
+        confidence = (f' <span class="aq-confidence" title="{escape(CONFIDENCE_HELP)}">'
+                      f"confidence {answer.phrase_score:.2f}</span>")
+    return f'<div class="aq-phrase"><strong>{escape(answer.phrase)}</strong>{confidence}</div>'
+
+
 def answer_html(answer: Answer) -> str:
-    """The answer with its citation markers as badges and unsupported sentences flagged."""
+    """The answer: its phrase first, in bold (when the span reader found one), then the quoted sentences with
+    the phrase marked inside them, their citation markers as badges and unsupported sentences flagged."""
+    body = _sentences_html(answer)
+    if answer.phrase and not answer.abstained:
+        return f'<div class="aq-answer">{phrase_html(answer)}<div class="aq-quoted">{body}</div></div>'
+    return f'<div class="aq-answer">{body}</div>'
+
+
+def _sentences_html(answer: Answer) -> str:
     if answer.sentences:
         parts = []
         spans = {c.n: (c.quote, c.answer_span) for c in answer.citations if c.answer_span}
@@ -130,10 +156,11 @@ def answer_html(answer: Answer) -> str:
                     f'<span class="aq-unsupported" title="no cited passage supports it">{text}</span>'
                     f'{_markers(sentence.citations)}<span class="aq-flag">unsupported</span>'
                 )
-        body = " ".join(parts)
-    else:
-        body = _MARKER.sub(lambda m: _markers(int(n) for n in m.group(1).split(",")), escape(answer.answer))
-    return f'<div class="aq-answer">{body}</div>'
+        return " ".join(parts)
+    text = answer.answer
+    if answer.phrase and text.startswith(answer.phrase + PHRASE_SEPARATOR):  # the phrase is shown above
+        text = text[len(answer.phrase + PHRASE_SEPARATOR):]
+    return _MARKER.sub(lambda m: _markers(int(n) for n in m.group(1).split(",")), escape(text))
 
 
 def _with_answer_span(text: str, citations: Iterable[int], spans: dict) -> str:

@@ -56,11 +56,34 @@ def _embedder(model: str, backend: str, batch_size: int, _settings: Settings) ->
     return BackgroundEmbedder(_settings)
 
 
+TORCH_FREE_BACKENDS = ("static", "hashing")  # the static index + MiniLM through ONNX Runtime at the question
+
+
 def start_loading_model(settings: Settings) -> None:
-    """Start loading the embedding model and the reader now (cheap after the first call of the process)."""
+    """Start loading the embedding model, the question-time MiniLM, the reader and spaCy now (cheap after the first
+    call of the process)."""
     _embedder(settings.embedding_model, settings.embedding_backend, settings.embed_batch_size, settings)
     if settings.reader:
         _reader_prefetch(str(settings.reader_dir or ""))
+    _torch_free_prefetch(settings.embedding_backend in TORCH_FREE_BACKENDS, settings.embedding_backend == "static"
+                         and settings.minilm_at_question, settings)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _torch_free_prefetch(torch_free: bool, minilm: bool, _settings: Settings) -> Any:
+    """Once per process: spaCy imported without torch when nothing else needs torch (as `archive-qa ask` does),
+    and the question-time MiniLM (index.question_encoder) loading in the background."""
+    from qa.entities import available, import_spacy_without_torch, prefetch_pipeline
+
+    if torch_free:
+        import_spacy_without_torch()
+    if available():
+        prefetch_pipeline()
+    if minilm:
+        from index.question_encoder import prefetch_encoder
+
+        prefetch_encoder(_settings)
+    return True
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.settings import Settings
 from qa.answer import ANSWERERS
+from qa.records import Answer
 from qa.render import answer_to_markdown
 from ui import resources, state
 from ui.jobs import BuildJob
@@ -140,6 +141,17 @@ def history_panel(slot: Any) -> None:
         history_list(entries)
 
 
+def history_outcome(answer: Answer) -> str:
+    """What an earlier question got, for its tooltip in the history: the phrase (else the answer's beginning),
+    or that the archive had no answer."""
+    if answer.abstained:
+        return "No answer in the archive"
+    if answer.phrase:
+        return f"Answer: **{md_escape(answer.phrase)}**"
+    text = answer.answer if len(answer.answer) <= 80 else answer.answer[:77] + "…"
+    return f"Answer: {md_escape(text)}"
+
+
 def history_list(entries: list[state.HistoryEntry]) -> None:
     st.subheader("This session")
     current = st.session_state.get(state.SHOWN_KEY)
@@ -148,7 +160,7 @@ def history_list(entries: list[state.HistoryEntry]) -> None:
         text = md_escape(label)
         st.button(
             f"**{text}**" if entry.id == current else text, key=f"history_{entry.id}", type="tertiary",
-            help=f"Asked {entry.asked_at:%H:%M:%S} · {entry.options.describe()}",
+            help=f"{history_outcome(entry.answer)} · Asked {entry.asked_at:%H:%M:%S} · {entry.options.describe()}",
             on_click=state.show, args=(st.session_state, entry.id),
         )
     document = "\n\n---\n\n".join(answer_to_markdown(entry.answer) for entry in entries)
