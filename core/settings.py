@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     minilm_shortlist: int = Field(
         default=20, ge=1, le=200, description="Chunks of the first-stage (static + BM25) ranking that MiniLM re-ranks."
     )
+    minilm_weight: float = Field(
+        default=0.5, description="Weight of MiniLM's ranking of the shortlist, fused with BM25's (bm25_weight) by "
+        "reciprocal rank fusion (docs/EVALUATION.md, issue 25).",
+    )
     minilm_onnx_dir: Path | None = Field(
         default=None, description="Folder of the question-time MiniLM's ONNX file and card (minilm.json); default: "
         "the one shipped in models/minilm-onnx.",

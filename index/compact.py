@@ -9,6 +9,8 @@ so it is atomic with it: a kill before the swap leaves the previous generation s
 files unnamed (the next build deletes them and merges again, as its policy says); a kill after the swap
 leaves a finished build.
 
+A slot a merge leaves out is marked `dropped` with the new generation, so that its readers need not hide it
+(tables.hidden_slots): opening costs what the dead rows still held cost, not what the history does.
 Rows of removed chunks (kept so that a reader can hide their slots) are deleted, in the build's transaction,
 once no segment of the new generation nor of any manifest still in builds/ holds their slot and no
 generation still kept shows them; a slot an approximate (IVF) index covers is kept until that index is
@@ -59,6 +61,7 @@ class Compaction:
     tables_bytes_after: int = 0
     forced: bool = False
     new_files: list[str] = field(default_factory=list)
+    dropped_slots: list[int] = field(default_factory=list)
 
     def happened(self) -> bool:
         return bool(self.merges or self.chunk_rows_forgotten or self.postings_optimized or self.vacuumed)
@@ -73,6 +76,15 @@ class Compaction:
         if self.vacuumed:
             entry.update(tables_bytes_before=self.tables_bytes_before, tables_bytes_after=self.tables_bytes_after)
         return entry
+
+
+def _undo_drops(connection: sqlite3.Connection, published: int) -> None:
+    """Give `dropped` its meaning again after a build that committed but never published (killed before the
+    swap): its merges did not happen for any reader. Tables from before compaction get the column."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(chunks)")}
+    if "dropped" not in columns:
+        connection.execute("ALTER TABLE chunks ADD COLUMN dropped INTEGER")
+    connection.execute("UPDATE chunks SET dropped = NULL WHERE dropped > ?", (published,))
 
 
 def dead_slots(connection: sqlite3.Connection, generation: int) -> np.ndarray:
@@ -114,6 +126,7 @@ def compact_segments(
     """
     report = Compaction(segments_before=len(segments), forced=force)
     segments = sorted(segments, key=lambda s: s.first)
+    _undo_drops(connection, oldest_kept + 1)
     dead = dead_slots(connection, generation)
     if dim:
         store = VectorStore(data_dir, segments, dim, dead)
@@ -129,6 +142,12 @@ def compact_segments(
             at = stop
         merged.extend(segments[at:])
         segments = merged
+        # Readers of this generation need not hide what it no longer holds; a slot an IVF index may still
+        # hold (below its `covers`) stays hidden.
+        covers = max((int((m.get("vector_index") or {}).get("covers", 0)) for m in protected
+                      if (m.get("vector_index") or {}).get("file")), default=0)
+        connection.executemany("UPDATE chunks SET dropped = ? WHERE id = ?",
+                               [(generation, slot) for slot in report.dropped_slots if slot >= covers])
     report.segments_after = len(segments)
     report.chunk_rows_forgotten = _forget_rows(connection, oldest_kept, data_dir, segments, protected)
     report.postings_optimized = _optimize_postings(connection, generation, policy or MergePolicy(), force)
@@ -172,6 +191,7 @@ def _merge(store: VectorStore, run: list[Segment], dead: np.ndarray, data_dir: P
                         keep = ~np.isin(block_slots, dead, assume_unique=True)
                         data = np.ascontiguousarray(block[keep]).tobytes()
                         ids = np.ascontiguousarray(block_slots[keep], dtype=np.int64).tobytes()
+                        report.dropped_slots.extend(block_slots[~keep].tolist())
                         rows_file.write(data)
                         ids_file.write(ids)
                         rows_digest.update(data)

@@ -16,6 +16,7 @@ cached vector equals a fresh one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import OrderedDict
@@ -144,6 +145,32 @@ class OnnxMiniLM:
             return len(self._counter.encode(text, add_special_tokens=True).ids)
 
 
+class QueryEncoder:
+    """The question-time MiniLM serving an index built with MiniLM's own vectors (embedding_backend "onnx" or "torch")
+    under the default static settings: questions and sentences are embedded by this file (int8: cosine 0.99 to the
+    fp32 vectors the index holds) instead of loading torch, and the passages' cosines come from the index. Named as
+    the index's vectors, which are the same model's; loaded on first use."""
+
+    def __init__(self, settings: Any, name: str) -> None:
+        card = read_card(encoder_dir(settings))
+        self._settings = settings
+        self.name = name
+        self.dim = int(card["dim"])
+        self.max_tokens = int(card["max_length"])
+
+    def _encoder(self) -> OnnxMiniLM:
+        return load_encoder(self._settings)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encoder().embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encoder().embed_query(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self._encoder().count_tokens(text)
+
+
 _LOADING = threading.Lock()
 _LOADED: dict[str, OnnxMiniLM] = {}
 
@@ -166,10 +193,8 @@ def prefetch_encoder(settings: Any) -> threading.Thread:
     """Start loading the encoder in a daemon thread; a failure is left for load_encoder to raise when needed."""
 
     def load_quietly() -> None:
-        try:
+        with contextlib.suppress(ModelUnavailable):
             load_encoder(settings)
-        except ModelUnavailable:
-            pass
 
     thread = threading.Thread(target=load_quietly, name="minilm-prefetch", daemon=True)
     thread.start()

@@ -71,35 +71,24 @@ def fuse(rankings: list[tuple[list[int], float]], rrf_k: int) -> dict[int, float
     return fused
 
 
-# The second stage's fusion over the shortlist (index.question_encoder's cosines), chosen on the calibration half.
-SECOND_STAGE: dict[str, Any] = {"kind": "rrf3", "dense": 0.0, "bm25": 1.0, "minilm": 1.0, "rrf_k": 60}
+def second_stage(ids: list[int], minilm: dict[int, float], ranks: dict[str, dict[int, int]],
+                 weights: dict[str, float], rrf_k: int) -> list[tuple[int, float]]:
+    """The shortlist `ids` (in first-stage order) re-ranked by weighted reciprocal rank fusion, best first, with
+    each chunk's fused score.
 
-
-def second_stage(ids: list[int], minilm: dict[int, float], ranks: dict[str, dict[int, int]], settings
-                 ) -> list[tuple[int, float]]:
-    """The shortlist `ids` (in first-stage order) re-ranked, best first, with each chunk's fused score.
-
-    Weighted reciprocal rank fusion of MiniLM's ranking of the shortlist with the first stage's BM25 ranking and
-    static dense ranking (global ranks; a chunk one ranking did not return gets nothing from it).
+    `weights` names the rankings fused: "minilm" (the shortlist by MiniLM's cosine), "bm25" and "dense" (the first
+    stage's BM25 and static rankings, global ranks: a chunk one of them did not return gets nothing from it) and
+    "first" (the first stage's fused order). The default fuses MiniLM (minilm_weight, 0.5) with BM25 (bm25_weight,
+    1.0): today's hybrid weights, with MiniLM's ranking in place of the static one (chosen on the calibration half,
+    docs/EVALUATION.md "Issue 25"). Ties keep the first stage's order.
     """
-    config = SECOND_STAGE
-    rrf_k = config["rrf_k"]
-    by_minilm = sorted(ids, key=lambda i: -minilm[i])  # stable: ties keep the first stage's order
-    minilm_rank = {chunk_id: rank for rank, chunk_id in enumerate(by_minilm, start=1)}
     position = {chunk_id: rank for rank, chunk_id in enumerate(ids, start=1)}
-    scores = {}
-    for chunk_id in ids:
-        score = config["minilm"] / (rrf_k + minilm_rank[chunk_id])
-        if config["kind"] == "rrf2":
-            score += config["bm25"] / (rrf_k + position[chunk_id])
-        elif config["kind"] == "cos":
-            score = minilm[chunk_id]
-        else:
-            for name in ("dense", "bm25"):
-                rank = ranks.get(name, {}).get(chunk_id)
-                if rank is not None and config[name]:
-                    score += config[name] / (rrf_k + rank)
-        scores[chunk_id] = score
+    by_minilm = sorted(ids, key=lambda i: -minilm[i])  # stable: ties keep the first stage's order
+    rankings = {**ranks, "first": position,
+                "minilm": {chunk_id: rank for rank, chunk_id in enumerate(by_minilm, start=1)}}
+    scores = {chunk_id: sum(weight / (rrf_k + rankings[name][chunk_id]) for name, weight in weights.items()
+                            if weight and chunk_id in rankings.get(name, {}))
+              for chunk_id in ids}
     return sorted(scores.items(), key=lambda item: (-item[1], position[item[0]]))
 
 
@@ -119,18 +108,19 @@ def _settings_for_vectors(settings, manifest: dict[str, Any], embedder: Embedder
     minilm = settings.model_copy(update={"embedding_backend": "onnx"})
     if built != model_description(minilm)[0]:
         return settings, embedder
-    return minilm, _question_encoder_named(minilm, built)
+    return minilm, _question_encoder_for(minilm, str(built))
 
 
-def _question_encoder_named(settings, name: str | None) -> Embedder | None:
-    """The question-time MiniLM when its vectors are the index's (fp32: no torch to load), else None."""
-    from index.question_encoder import encoder_dir, encoder_identity, load_encoder, read_card
+def _question_encoder_for(settings, name: str) -> Embedder | None:
+    """The question-time MiniLM standing in for the index's MiniLM (the same model, no torch to load), or None
+    (then the index's own backend loads) when its card names another model."""
+    from index.question_encoder import QueryEncoder, encoder_dir, read_card
 
     try:
-        same = encoder_identity(read_card(encoder_dir(settings))) == name
+        same_model = read_card(encoder_dir(settings))["name"] == name
     except ModelUnavailable:
         return None
-    return load_encoder(settings) if same else None
+    return QueryEncoder(settings, name) if same_model else None
 
 
 _DAMAGE = (sqlite3.DatabaseError, zlib.error, json.JSONDecodeError, UnicodeDecodeError)
@@ -180,6 +170,8 @@ class Searcher:
         # Static vectors in the index: the hybrid shortlist is re-ranked by MiniLM at question time (two stages).
         self.two_stage = settings.embedding_backend == STATIC_BACKEND and bool(
             getattr(settings, "minilm_at_question", False))
+        self.second_stage_weights = {"minilm": float(getattr(settings, "minilm_weight", 0.5)),
+                                     "bm25": float(settings.bm25_weight)}
         self._articles: OrderedDict[int, Article] = OrderedDict()
         self._filter_cache: dict[tuple[str, str | None, str | None], np.ndarray] = {}
         self._groups_of: dict[int, tuple[int, ...]] | None = None
@@ -467,16 +459,17 @@ class Searcher:
         vectors = SHORTLIST_VECTORS.embed(encoder, texts)
         cosines = vectors @ np.asarray(encoder.embed_query(query), dtype=np.float32)
         minilm = {chunk_id: float(cosine) for chunk_id, cosine in zip(ids, cosines, strict=True)}
-        return second_stage(ids, minilm, ranks, self.settings), minilm
+        return second_stage(ids, minilm, ranks, self.second_stage_weights, self.settings.rrf_k), minilm
 
     def _hits(self, query, kept, query_vector, lexical: dict[int, float], mode: str,
               minilm: dict[int, float] | None = None) -> list[Hit]:
         ids = [chunk_id for chunk_id, _ in kept]
         chunks = self._read_chunks(ids)
+        cosines: np.ndarray | None = None
         if minilm is not None:  # the question-time cosines replace the static ones
             cosines = np.array([minilm[i] for i in ids], dtype=np.float32)
-        else:
-            cosines = self.vectors.vectors(np.array(ids)) @ query_vector if query_vector is not None and ids else None
+        elif query_vector is not None and ids:
+            cosines = self.vectors.vectors(np.array(ids)) @ query_vector
         if mode != "dense":
             missing = [i for i in ids if i not in lexical]
             lexical = {**lexical, **self.lexical.scores_of(query, missing)} if missing else lexical

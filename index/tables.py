@@ -42,7 +42,7 @@ CREATE INDEX IF NOT EXISTS articles_article_id ON articles(article_id);
 CREATE INDEX IF NOT EXISTS articles_key ON articles(key);
 CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, article INTEGER, ordinal INTEGER, start_line INTEGER,
     end_line INTEGER, p0 INTEGER, s0 INTEGER, p1 INTEGER, e1 INTEGER, text TEXT, born INTEGER NOT NULL,
-    died INTEGER, purged INTEGER DEFAULT 0);
+    died INTEGER, purged INTEGER DEFAULT 0, dropped INTEGER);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article);
 CREATE INDEX IF NOT EXISTS chunks_died ON chunks(died) WHERE died IS NOT NULL;
 CREATE TABLE IF NOT EXISTS bands (key INTEGER, article INTEGER);
@@ -193,8 +193,17 @@ def chunk_articles(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[i
 
 
 def hidden_slots(connection: sqlite3.Connection, generation: int) -> np.ndarray:
-    """Ids of chunks removed at or before `generation` (sorted): slots a reader of it must never show."""
-    rows = connection.execute("SELECT id FROM chunks WHERE died IS NOT NULL AND died <= ? ORDER BY id", (generation,))
+    """Ids of chunks removed at or before `generation` (sorted): slots a reader of it must never show.
+
+    A slot whose vector a merge left out at or before `generation` (`dropped`, index.compact) is not among
+    them: no segment of that generation holds it, so there is nothing to hide (and opening costs what
+    the dead rows still held cost, not what the whole history does)."""
+    try:
+        rows = connection.execute("SELECT id FROM chunks WHERE died IS NOT NULL AND died <= ? "
+                                  "AND (dropped IS NULL OR dropped > ?) ORDER BY id", (generation, generation))
+    except sqlite3.OperationalError:  # tables written before compaction existed: no `dropped` column
+        rows = connection.execute("SELECT id FROM chunks WHERE died IS NOT NULL AND died <= ? ORDER BY id",
+                                  (generation,))
     return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
 

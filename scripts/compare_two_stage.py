@@ -24,15 +24,23 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ARCHIVE_QA = str(Path(sys.executable).with_name("archive-qa"))
+# `python -m archive_qa.cli` from the folder this script is in: a copy of the repository (a snapshot taken so that
+# every configuration runs the same code) measures its own code, not the installed checkout's.
+ARCHIVE_QA = [sys.executable, "-m", "archive_qa.cli"]
 
 CONFIGS: dict[str, dict[str, str]] = {
     "a": {"ARCHIVE_QA_EMBEDDING_BACKEND": "onnx"},
     "b": {"ARCHIVE_QA_EMBEDDING_BACKEND": "static", "ARCHIVE_QA_MINILM_AT_QUESTION": "false"},
     "c": {"ARCHIVE_QA_EMBEDDING_BACKEND": "static", "ARCHIVE_QA_MINILM_AT_QUESTION": "true"},
+    # variants of (c): the shortlist MiniLM reads (default 20)
+    "c10": {"ARCHIVE_QA_EMBEDDING_BACKEND": "static", "ARCHIVE_QA_MINILM_AT_QUESTION": "true",
+            "ARCHIVE_QA_MINILM_SHORTLIST": "10"},
+    "c30": {"ARCHIVE_QA_EMBEDDING_BACKEND": "static", "ARCHIVE_QA_MINILM_AT_QUESTION": "true",
+            "ARCHIVE_QA_MINILM_SHORTLIST": "30"},
 }
-LABELS = {"a": "(a) MiniLM index", "b": "(b) static alone", "c": "(c) static + MiniLM at the question"}
-INDEX_OF = {"a": "minilm", "b": "static", "c": "static"}
+LABELS = {"a": "(a) MiniLM index", "b": "(b) static alone", "c": "(c) static + MiniLM at the question",
+          "c10": "(c) with a shortlist of 10", "c30": "(c) with a shortlist of 30"}
+INDEX_OF = {"a": "minilm", "b": "static", "c": "static", "c10": "static", "c30": "static"}
 QUESTIONS = {"web": ROOT / "tests" / "eval" / "web_questions.jsonl", "old": ROOT / "tests" / "eval" / "questions.jsonl"}
 FIGURES = ("answer_accuracy", "answer_cited_accuracy", "abstention_precision", "abstention_recall",
            "mean_answer_words", "latency_p50", "latency_p95")
@@ -41,7 +49,8 @@ CUTOFFS = (1, 5, 20)
 
 def environment(config: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_QA_")}
-    env.update(CONFIGS[config], HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    env.update(CONFIGS[config], HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
+               PYTHONPATH=str(ROOT))
     return env
 
 
@@ -80,7 +89,7 @@ print(json.dumps({{name: {{"questions": len(chosen), **{{f"lines@{{k}}": round(
 
 def answers(archive: Path, index: Path, questions: Path, config: str) -> dict[str, dict[str, Any]]:
     """`archive-qa eval --json`'s extractive figures, for the whole set and each half."""
-    report = json.loads(run([ARCHIVE_QA, "eval", "--archive", str(archive), "--index", str(index), "--questions",
+    report = json.loads(run([*ARCHIVE_QA, "eval", "--archive", str(archive), "--index", str(index), "--questions",
                              str(questions), "--json"], config))
     out = {"all": {key: report["answerers"]["extractive"].get(key) for key in FIGURES}}
     for half, entry in report.get("halves", {}).items():
@@ -88,10 +97,10 @@ def answers(archive: Path, index: Path, questions: Path, config: str) -> dict[st
     return out
 
 
-def build(archive: Path, index: Path, config: str) -> dict[str, Any]:
+def build(archive: Path, index: Path, config: str, full: bool) -> dict[str, Any]:
     """Build or update the index; its report (both indexes of a set should hold the same chunks)."""
-    return json.loads(run([ARCHIVE_QA, "build", "--archive", str(archive), "--index", str(index), "--json",
-                           "--quiet"], config))
+    return json.loads(run([*ARCHIVE_QA, "build", "--archive", str(archive), "--index", str(index), "--json",
+                           "--quiet", *(["--full"] if full else [])], config))
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -119,6 +128,7 @@ def main() -> int:
     parser.add_argument("--configs", type=lambda s: s.split(","), default=["a", "b", "c"])
     parser.add_argument("--sets", type=lambda s: s.split(","), default=["web", "old"])
     parser.add_argument("--no-answers", action="store_true", help="recall only")
+    parser.add_argument("--full", action="store_true", help="rebuild each index in full first")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     archives = {"web": args.dev_archive, "old": ROOT / "corpus"}
@@ -127,11 +137,15 @@ def main() -> int:
     results: dict[str, Any] = {}
     for name in args.sets:
         results[name] = {}
+        built: dict[str, dict[str, Any]] = {}
+        for config in args.configs:  # every index of the set first, from the same code
+            if INDEX_OF[config] not in built:
+                built[INDEX_OF[config]] = build(archives[name], args.index_root / f"{name}-{INDEX_OF[config]}",
+                                                config, args.full)
         for config in args.configs:
             index = args.index_root / f"{name}-{INDEX_OF[config]}"
-            built = build(archives[name], index, config)
-            entry = {"chunks": built.get("chunks"), "recall": recall(archives[name], index, QUESTIONS[name], config),
-                     "answers": {}}
+            entry = {"chunks": built[INDEX_OF[config]].get("chunks"),
+                     "recall": recall(archives[name], index, QUESTIONS[name], config), "answers": {}}
             if not args.no_answers:
                 entry["answers"] = answers(archives[name], index, QUESTIONS[name], config)
             results[name][config] = entry

@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 KINDS = ("add", "edit", "delete", "rename", "pieces", "junk")
 WEIGHTS = (20, 24, 16, 12, 18, 7)
 KILL_KINDS = ("random", "lock", "worker")
+TIE_DEPTH = 60  # hybrid search fuses the top 50 of the dense and the BM25 ranking (index.search.MIN_POOL)
 BULK = 72  # files edited at once before a worker kill: above the engine's inline_below, so a pool starts
 FOLDERS = 6
 
@@ -344,11 +345,13 @@ def rankings(index: Path, archive: Path, backend: str, queries: list[str]) -> li
         for query in queries:
             tied = False
             for mode in ("dense", "bm25"):
+                hits = searcher.search(query, k=TIE_DEPTH, mode=mode)
+                scores = [round(float(hit.score), 5) for hit in hits]
+                tied |= len(set(scores)) < len(scores)  # hybrid fuses the top 50 of each: ties there move it
                 groups: dict[float, list[str]] = {}
-                for hit in searcher.search(query, k=20, mode=mode):
-                    groups.setdefault(round(float(hit.score), 5), []).append(hit.chunk.id)
+                for hit, score in zip(hits[:20], scores[:20], strict=True):
+                    groups.setdefault(score, []).append(hit.chunk.id)
                 ordered = [(score, sorted(ids)) for score, ids in groups.items()]
-                tied |= any(len(ids) > 1 for _, ids in ordered)
                 found.append(ordered[:-1] + [(ordered[-1][0], len(ordered[-1][1]))] if ordered else [])
             if not tied:
                 found.append([json.dumps(hit.to_json(), sort_keys=True) for hit in searcher.search(query, k=8)])
@@ -422,8 +425,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _run(args, bench, work, archive, index, fresh, rng, pool, files, env, watcher) -> dict[str, Any]:
     from core.errors import ArchiveError
     from index.build import archive_changed
-    from index.compact import footprint
-    from index.merge import MergePolicy, allowed_segments
 
     started = time.monotonic()
     # Kills at random operations; with --max-seconds, at random moments of that time instead (a loaded
@@ -482,28 +483,6 @@ def _run(args, bench, work, archive, index, fresh, rng, pool, files, env, watche
                             "--quiet"], env=env, capture_output=True, text=True, timeout=3600)
     fresh_seconds = time.monotonic() - started_fresh
     fresh_report = json.loads(built.stdout) if built.stdout.strip().startswith("{") else {}
-    watched_state, fresh_state = snapshot(index, archive, args.backend), snapshot(fresh, archive, args.backend)
-    live_names = sorted({key.split(":")[0] for key in watched_state["chunks"]})
-    names = [bench.made_up_name(i) for i in rng.sample(range(files.next_index), k=min(60, files.next_index))]
-    present = {n for n in names if any(n in text for _, _, text in watched_state["chunks"].values())}
-    queries = names[:30] + [rng.choice(pool)[:80] for _ in range(20)]
-    gone = sorted(files.names_gone - present)[:30]
-    compared = {
-        "articles": watched_state["articles"] == fresh_state["articles"],
-        "chunks": watched_state["chunks"] == fresh_state["chunks"],
-        "vectors_bitwise": watched_state["vectors"] == fresh_state["vectors"],
-        "postings": watched_state["postings"] == fresh_state["postings"],
-        "skipped_files": watched_state["skipped"] == fresh_state["skipped"],
-        "search_results": rankings(index, archive, args.backend, queries)
-        == rankings(fresh, archive, args.backend, queries),
-    }
-    present_list = sorted(present)[:30]
-    watched_size, fresh_size = footprint(index), footprint(fresh)
-    opens = {"watched": [], "fresh": []}
-    for _ in range(7):
-        for name, folder in (("watched", index), ("fresh", fresh)):
-            opens[name].append(open_seconds(folder, archive, args.backend))
-    chunks = len(watched_state["chunks"])
     result = {
         "command": " ".join([Path(sys.executable).name, "scripts/soak.py", *sys.argv[1:]]),
         "operations": done, "operations_asked": args.ops, "by_kind": tally, "kills": len(kills),
@@ -516,11 +495,45 @@ def _run(args, bench, work, archive, index, fresh, rng, pool, files, env, watche
         "watcher_exits_not_caused_by_a_kill": len(unexpected), "unexpected_exits": unexpected[:3],
         "watch_stop_exit": stop_code, "stale": stale, "run_seconds": round(run_seconds, 1),
         "fresh_build_seconds": round(fresh_seconds, 1), "fresh_build_exit": built.returncode,
-        "articles": len(watched_state["articles"]), "fresh_articles": fresh_report.get("articles"),
-        "chunks": chunks, "equal": compared, "all_equal": all(compared.values()) and not stale,
+        "fresh_articles": fresh_report.get("articles"),
+    }
+    result |= compare(index, fresh, archive, args.backend, rng, bench, pool, files.next_index, files.names_gone)
+    result["all_equal"] = result["all_equal"] and not stale
+    return result
+
+
+def compare(index: Path, fresh: Path, archive: Path, backend: str, rng: random.Random, bench, pool: list[str],
+            articles_made: int, names_gone: set[str]) -> dict[str, Any]:
+    """The watched index against the fresh one: equalities, names found, sizes, segments, open time."""
+    from index.compact import footprint
+    from index.merge import MergePolicy, allowed_segments
+
+    watched_state, fresh_state = snapshot(index, archive, backend), snapshot(fresh, archive, backend)
+    names = [bench.made_up_name(i) for i in rng.sample(range(articles_made), k=min(60, articles_made))]
+    present = {n for n in names if any(n in text for _, _, text in watched_state["chunks"].values())}
+    queries = names[:30] + [rng.choice(pool)[:80] for _ in range(20)]
+    gone = sorted(names_gone - present)[:30]
+    compared = {
+        "articles": watched_state["articles"] == fresh_state["articles"],
+        "chunks": watched_state["chunks"] == fresh_state["chunks"],
+        "vectors_bitwise": watched_state["vectors"] == fresh_state["vectors"],
+        "postings": watched_state["postings"] == fresh_state["postings"],
+        "skipped_files": watched_state["skipped"] == fresh_state["skipped"],
+        "search_results": rankings(index, archive, backend, queries) == rankings(fresh, archive, backend, queries),
+    }
+    present_list = sorted(present)[:30]
+    watched_size, fresh_size = footprint(index), footprint(fresh)
+    opens: dict[str, list[float]] = {"watched": [], "fresh": []}
+    for _ in range(7):
+        for name, folder in (("watched", index), ("fresh", fresh)):
+            opens[name].append(open_seconds(folder, archive, backend))
+    chunks = len(watched_state["chunks"])
+    result = {
+        "articles": len(watched_state["articles"]), "chunks": chunks, "equal": compared,
+        "all_equal": all(compared.values()),
         "postings_of_hidden_chunks": watched_state["postings"]["stray"],
-        "live_names_found": f"{name_hits(index, archive, args.backend, present_list)}/{len(present_list)}",
-        "deleted_names_found": f"{name_hits(index, archive, args.backend, gone)}/{len(gone)}",
+        "live_names_found": f"{name_hits(index, archive, backend, present_list)}/{len(present_list)}",
+        "deleted_names_found": f"{name_hits(index, archive, backend, gone)}/{len(gone)}",
         "size": {"watched": watched_size, "fresh": fresh_size,
                  "serving_ratio": round(watched_size["serving_bytes"] / max(fresh_size["serving_bytes"], 1), 3),
                  "disk_ratio": round(watched_size["disk_bytes"] / max(fresh_size["disk_bytes"], 1), 3)},
@@ -529,7 +542,6 @@ def _run(args, bench, work, archive, index, fresh, rng, pool, files, env, watche
         "open_seconds": {name: round(statistics.median(values), 4) for name, values in opens.items()},
     }
     result["open_ratio"] = round(result["open_seconds"]["watched"] / max(result["open_seconds"]["fresh"], 1e-9), 3)
-    result["distinct_articles_live"] = len(live_names)
     return result
 
 
@@ -584,9 +596,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="a kill waits until the restarted watcher has published a build")
     parser.add_argument("--workdir", default="/tmp/archive-qa-soak", help="scratch folder (emptied first)")
     parser.add_argument("--out", help="also write the JSON result here")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="only compare WORKDIR/index with WORKDIR/fresh (left by an earlier run)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the finally below stops the watcher
-    result = run(args)
+    if args.compare_only:
+        work, bench = Path(args.workdir), synthetic()
+        pool = bench.paragraph_pool(None if args.pool == "bundled" else bench.DEFAULT_PAGES, cache_dir=work / "pool")
+        result = compare(work / "index", work / "fresh", work / "archive", args.backend, random.Random(args.seed),
+                         bench, pool, 1000, set())
+        result |= {"search_failures": 0, "unexpected_exits": []}
+    else:
+        result = run(args)
     text = json.dumps(result, indent=1)
     print(text)
     if args.out:

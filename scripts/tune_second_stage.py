@@ -19,14 +19,17 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CUTOFFS = (1, 5, 20)
-FUSIONS = [{"kind": "none"}, {"kind": "cos"}]
-FUSIONS += [{"kind": "rrf2", "bm25": 1.0, "minilm": m, "rrf_k": 60} for m in (0.5, 1.0, 2.0)]
-FUSIONS += [{"kind": "rrf3", "dense": d, "bm25": 1.0, "minilm": m, "rrf_k": 60}
+# None: the first stage alone (static + BM25). Otherwise index.search.second_stage's weights per ranking.
+FUSIONS: list[dict[str, float] | None] = [None, {"minilm": 1.0}]
+FUSIONS += [{"first": 1.0, "minilm": m} for m in (0.5, 1.0, 2.0)]
+FUSIONS += [{"dense": d, "bm25": 1.0, "minilm": m}
             for d, m in itertools.product((0.0, 0.25, 0.5), (0.25, 0.5, 0.75, 1.0, 1.5, 2.0))]
 
 
@@ -44,7 +47,6 @@ def lines_recall(searcher, items: list[dict], k: int = max(CUTOFFS)) -> dict[str
 
 def main() -> int:
     from core.settings import load_settings
-    from index import search
     from index.question_encoder import OnnxMiniLM
     from index.search import SHORTLIST_VECTORS, Searcher
     from qa.evaluate import load_questions
@@ -56,6 +58,8 @@ def main() -> int:
     parser.add_argument("--half", default="calibration")
     parser.add_argument("--encoder-dir", type=Path, action="append", default=None)
     parser.add_argument("--shortlists", type=lambda s: [int(x) for x in s.split(",")], default=[10, 20, 30, 50])
+    parser.add_argument("--vectors-dir", type=Path, default=None,
+                        help="keep each encoder's chunk vectors here (NAME.npy) and reuse them on the next run")
     args = parser.parse_args()
     items = [i for i in load_questions(args.questions)
              if i.get("half") == args.half and not i.get("unanswerable") and i.get("lines")]
@@ -69,17 +73,21 @@ def main() -> int:
         started = time.perf_counter()
         texts = [chunk.embedding_text() for chunk in searcher.iter_chunks()]
         SHORTLIST_VECTORS.max_entries = max(SHORTLIST_VECTORS.max_entries, 4 * len(texts))
-        SHORTLIST_VECTORS.embed(encoder, texts)
+        stored = args.vectors_dir / f"{encoder.name}-{len(texts)}.npy" if args.vectors_dir else None
+        if stored is not None and stored.is_file():
+            for text, vector in zip(texts, np.load(stored), strict=True):  # as if embedded in this process
+                SHORTLIST_VECTORS._vectors[(encoder.name, text)] = vector
+        vectors = SHORTLIST_VECTORS.embed(encoder, texts)
+        if stored is not None:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            np.save(stored, vectors)
         print(f"# {encoder.name}: {len(texts)} chunks embedded in {time.perf_counter() - started:.0f} s",
               file=sys.stderr, flush=True)
         for shortlist, fusion in itertools.product(args.shortlists, FUSIONS):
-            if fusion["kind"] == "none":
-                if shortlist != args.shortlists[0]:
-                    continue
-                searcher.two_stage = False
-            else:
-                searcher.two_stage = True
-                search.SECOND_STAGE = fusion
+            if fusion is None and shortlist != args.shortlists[0]:
+                continue
+            searcher.two_stage = fusion is not None
+            searcher.second_stage_weights = fusion or {}
             searcher.settings = settings.model_copy(update={"minilm_shortlist": shortlist})
             row = {"encoder": encoder.name, "shortlist": shortlist, "fusion": fusion, **lines_recall(searcher, items)}
             results.append(row)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from archive_qa.commands.batch_flags import add_batch_flags, check_single_or_batch
-from archive_qa.commands.common import add_common, add_filters, print_json, search_filters, settings_from
+from archive_qa.commands.common import (
+    add_common,
+    add_filters,
+    prefetch_question_encoder,
+    print_json,
+    search_filters,
+    settings_from,
+)
 
 TORCH_FREE_BACKENDS = ("static", "hashing")
 
@@ -37,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         from qa.reader import prefetch_reader
 
         prefetch_reader(settings.reader_dir)  # loads while the index and the embedder open
+    prefetch_question_encoder(settings)
     searcher = Searcher.open(settings)
     if args.questions is not None:
         from archive_qa.commands.batch_run import ask_batch

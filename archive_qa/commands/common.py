@@ -148,3 +148,11 @@ def report_stopped(command: str, how: str, detail: str = "") -> int:
     start = "\r\x1b[K" if sys.stderr.isatty() else ""  # on a terminal, from the start of a clean line (^C, a bar)
     print(f"{start}archive-qa {command}: stopped by {how}{detail}", file=sys.stderr, flush=True)
     return 0
+
+
+def prefetch_question_encoder(settings) -> None:
+    """With static vectors and MiniLM at the question, start loading MiniLM (ONNX) while the index opens."""
+    if settings.embedding_backend == "static" and settings.minilm_at_question:
+        from index.question_encoder import prefetch_encoder
+
+        prefetch_encoder(settings)

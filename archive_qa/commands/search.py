@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from archive_qa.commands.batch_flags import add_batch_flags, check_single_or_batch
-from archive_qa.commands.common import add_common, add_filters, print_json, search_filters, settings_from
+from archive_qa.commands.common import (
+    add_common,
+    add_filters,
+    prefetch_question_encoder,
+    print_json,
+    search_filters,
+    settings_from,
+)
 
 
 def add_parser(commands) -> None:
@@ -22,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     if not check_single_or_batch("search", args.query, args.queries, "--queries"):
         return 2
     settings = settings_from(args)
+    if (args.mode or settings.search_mode) != "bm25":
+        prefetch_question_encoder(settings)
     searcher = Searcher.open(settings)
     if args.queries is not None:
         from archive_qa.commands.batch_run import search_batch

@@ -139,7 +139,7 @@ def cold_cli(archive: Path, index: Path, query: str, env: dict[str, str]) -> dic
                                    env=env, capture_output=True, text=True)
         result[key] = time.perf_counter() - started
         if completed.returncode != 0:
-            result[key.replace("_s", "_error")] = (completed.stderr.strip().splitlines() or ["?"])[-1]
+            result[key.removesuffix("_s") + "_error"] = (completed.stderr.strip().splitlines() or ["?"])[-1]
     return result
 
 
