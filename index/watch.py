@@ -4,6 +4,8 @@ watchfiles (the Rust `notify` watcher) groups a burst of events: it yields once 
 `debounce` seconds. A scraper may still be writing a file in several steps, so before building, every
 changed file must keep its size and modification time for `settle` seconds. The build itself is
 index.build.build_index under the build lock, waiting for a build started elsewhere (the app, cron).
+Files changed while the first build ran, before the file watcher started, raise no event: at its first
+quiet moment the watcher compares the archive with the index once and builds again if they differ.
 Ctrl-C ends the watch between or during builds; the lock is a `with` block (and an fcntl lock the
 kernel drops with the process), so none is left held.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ArchiveError
-from index.build import BuildReport, build_index
+from index.build import BuildReport, archive_changed, build_index
 
 SETTLE_POLL = 0.1  # seconds between size/mtime checks while waiting for files to settle
 
@@ -103,15 +105,29 @@ def watch_archive(settings, *, debounce: float = 1.0, settle: float = 2.0, lock_
         on_event(_build(settings, (), 0.0, lock_wait, embedder))
     stopped = stop_event.is_set if stop_event is not None else (lambda: False)
     step = max(int(debounce * 1000), 50)
+    caught_up = False
     for changes in watch(archive, watch_filter=_ArchiveFilter(settings.resolved_index_dir()), step=step,
                          debounce=max(step * 20, 10_000), stop_event=stop_event, rust_timeout=500,
-                         yield_on_timeout=False):
+                         yield_on_timeout=True):
+        if not changes:  # a quiet timeout: the file watcher is running by now
+            if not caught_up:  # files changed after the first build read the archive, before watching began
+                caught_up = True
+                if build_first and _changed_since_build(settings):
+                    on_event(_build(settings, (), 0.0, lock_wait, embedder))
+            continue
         paths = sorted({Path(path) for _, path in changes})
         waited = wait_until_stable(paths, settle, stop=stopped)
         if stopped():
             break
         changed = tuple(sorted({_relative(path, archive) for path in paths}))
         on_event(_build(settings, changed, waited, lock_wait, embedder))
+
+
+def _changed_since_build(settings) -> bool:
+    try:
+        return archive_changed(settings)
+    except ArchiveError:  # the archive went away: the build says so
+        return True
 
 
 def _relative(path: Path, root: Path) -> str:
