@@ -80,3 +80,15 @@ def prefetch(load: Callable[[], object], name: str) -> threading.Thread:
     thread = threading.Thread(target=load_quietly, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def onnx_session(model_path: Path, threads: int = 0):
+    """An ONNX Runtime session on the CPU for a shipped model (`threads` 0: ONNX Runtime's choice), and the names
+    of its inputs (a model exported without token_type_ids is fed without them)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    return session, {i.name for i in session.get_inputs()}

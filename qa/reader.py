@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.files import file_sha256  # noqa: F401  (tests check the shipped file with it)
 from qa import model_files
-from qa.model_files import ModelFiles, ReaderUnavailable  # noqa: F401  (the error callers catch)
+from qa.model_files import ModelFiles, ReaderUnavailable, onnx_session  # noqa: F401  (the error callers catch)
 
 DEFAULT_READER_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
 READER_FILES = ModelFiles(model="reader.onnx", card="reader.json", what="reader")
@@ -30,14 +30,9 @@ class OnnxReader:
     """Probabilities that each (question, sentence) pair answers, from the ONNX cross-encoder."""
 
     def __init__(self, model_path: Path, tokenizer_path: Path, max_length: int = 128, threads: int = 0) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.session, self.inputs = onnx_session(model_path, threads)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length, strategy="longest_first")
         self.lock = threading.Lock()  # the app answers from several threads; one session run at a time is enough

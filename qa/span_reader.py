@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from qa.model_files import ModelFiles, checked_model, prefetch
+from qa.model_files import ModelFiles, checked_model, onnx_session, prefetch
 from qa.span_decode import SpanReading, best_span
 
 DEFAULT_SPAN_READER_DIR = Path(__file__).resolve().parents[1] / "models" / "span-reader"
@@ -25,14 +25,9 @@ class OnnxSpanReader:
     """The phrase each (question, window) pair answers with, and the null margin, from the ONNX span reader."""
 
     def __init__(self, model_path: Path, tokenizer_path: Path, max_length: int = 192, threads: int = 0) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.session, self.inputs = onnx_session(model_path, threads)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         # The window is cut, never the question (what the reader was trained on: truncation "only_second").
         self.tokenizer.enable_truncation(max_length, strategy="only_second")
