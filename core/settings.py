@@ -84,12 +84,14 @@ class Settings(BaseSettings):
         description="A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2.",
     )
     embedding_backend: Literal["torch", "onnx", "onnx-int8", "static", "hashing"] = Field(
-        default="onnx",
-        description="'onnx' (default: torch's vectors; as fast as torch on the 2-core benchmark machine, up to "
-        "1.9x on others) and 'onnx-int8' (1.4x, other vectors: docs/BENCHMARKS.md) run ONNX Runtime graphs "
-        "exported locally once into model_cache_dir; 'torch' runs the PyTorch weights; 'static' is the model2vec "
-        "table distilled from the same model (static_model_dir: no torch, builds at the speed of the disk, "
-        "docs/EVALUATION.md); 'hashing' is a model-free stand-in for tests.",
+        default="static",
+        description="The vectors the index holds. 'static' (default) is the model2vec table distilled from the "
+        "bundled all-MiniLM-L6-v2 (static_model_dir: no torch, builds at the speed of the disk), with MiniLM itself "
+        "reading each question's shortlist through ONNX Runtime (minilm_at_question; docs/EVALUATION.md, issue 25). "
+        "'onnx' (MiniLM's own vectors, torch's through ONNX Runtime) and 'onnx-int8' (other vectors: "
+        "docs/BENCHMARKS.md) run graphs exported locally once into model_cache_dir; 'torch' runs the PyTorch "
+        "weights; an index built with 'onnx' or 'torch' keeps serving under 'static' (MiniLM embeds its questions). "
+        "'hashing' is a model-free stand-in for tests.",
     )
     static_model_dir: Path | None = Field(
         default=None, description="Folder of the static embedding model and its card (static.json); default: the "

@@ -95,6 +95,9 @@ class OnnxMiniLM:
             options = ort.SessionOptions()
             if threads:
                 options.intra_op_num_threads = threads
+            # One short sequence per run: threads that spin-wait between runs only take the core from what loads
+            # beside it (the readers, spaCy): measured 0.71 s -> 0.54 s for 20 chunks on a busy 2-core machine.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self.session = ort.InferenceSession(str(path / MODEL_FILE), options, providers=["CPUExecutionProvider"])
             self.tokenizer = Tokenizer.from_file(str(path / TOKENIZER_FILE))
         except ImportError as error:

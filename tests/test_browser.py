@@ -68,8 +68,8 @@ def _wait_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
 
 @pytest.fixture(scope="module", params=["onnx", "static"])
 def served(tmp_path_factory, request):
-    """The app serving a copy of the bundled archive, indexed with the real model (the default MiniLM, then the
-    static table distilled from it); always stopped after."""
+    """The app serving a copy of the bundled archive, indexed with the real model (MiniLM's own vectors, then the
+    default: the static table distilled from it, MiniLM at the question); always stopped after."""
     root = tmp_path_factory.mktemp("browser")
     archive, index = root / "archive", root / "index"
     shutil.copytree(PROJECT_ROOT / "corpus", archive)
@@ -154,7 +154,7 @@ def test_an_analyst_asks_opens_a_citation_and_sees_the_abstention(served, page):
     assert _normalised(raw.inner_text())
 
     citation.get_by_role("tab", name="Passage").click()
-    if served["backend"] == "onnx":  # the picture shows the default configuration
+    if served["backend"] == "static":  # the picture shows the default configuration
         page.locator(".st-key-answer").scroll_into_view_if_needed()
         time.sleep(0.5)  # let the expander's animation settle before the picture
         SCREENSHOT.parent.mkdir(exist_ok=True)

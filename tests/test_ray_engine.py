@@ -23,7 +23,7 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install -
 from archive.walk import walk_archive  # noqa: E402
 from core.settings import BUNDLED_ARCHIVE, PROJECT_ROOT, Settings  # noqa: E402
 from index import ray_engine, shards  # noqa: E402
-from index.embed import HashingEmbedder  # noqa: E402
+from index.embed import HashingEmbedder, model_description  # noqa: E402
 from index.engine import HASHING_COUNTER, ChunkingSpec, EngineJob, FileResult, FileTask, LocalEngine  # noqa: E402
 from index.ray_engine import RayEngine, RayNotInstalled, RayOptions, RayUnreachable  # noqa: E402
 
@@ -301,7 +301,8 @@ def test_ray_build_with_the_real_model_equals_local_build(cluster, tmp_path):
     remote = _build(BUNDLED_ARCHIVE, tmp_path / "ray", RayEngine(Settings(), RayOptions(actors=2, files_per_batch=2)))
     mine, theirs = _contents(local), _contents(remote)
     _assert_same_index(mine, theirs)
-    assert theirs["vectors"].shape == (len(theirs["chunks"]), 384)  # the real model, not the hashing stand-in
+    dim = model_description(Settings())[1]  # the default model (the static table: 256), not the hashing stand-in
+    assert theirs["vectors"].shape == (len(theirs["chunks"]), dim) and dim != HashingEmbedder().dim
 
 
 def test_ray_build_with_the_static_model_equals_local_build(cluster, tmp_path):
