@@ -13,7 +13,6 @@ altered or half-copied model is refused with one line instead of giving silently
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,31 +81,52 @@ class StaticEmbedder:
         verify_files(path, card)
         self.name, self.dim = static_identity(path)
         try:
-            from model2vec import StaticModel
+            from safetensors.numpy import load_file
+            from tokenizers import Tokenizer
 
-            # huggingface_hub warns that the card has no metadata block: noise for a local folder
-            logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
-            self.model = StaticModel.from_pretrained(str(path), normalize=True)
+            # The table and the tokenizer read directly, as model2vec's StaticModel reads them: importing model2vec
+            # (huggingface_hub, joblib, requests) cost 0.3-0.7 s of every cold search. The arithmetic below is
+            # model2vec 0.9's (tests/test_static_backend.py checks the vectors are the same).
+            tensors = load_file(str(path / "model.safetensors"))
+            self.table = tensors["embeddings"]
+            self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         except ImportError as error:
-            raise ModelUnavailable(f"the static backend needs model2vec ({error}): pip install -e .") from error
-        except Exception as error:  # the library raises many kinds; all mean "cannot load"
+            raise ModelUnavailable(f"the static backend needs safetensors and tokenizers ({error}): "
+                                   "pip install -e .") from error
+        except Exception as error:  # safetensors and tokenizers raise their own kinds for a broken file
             raise ModelUnavailable(f"cannot load the static embedding model from {path}: {error}") from error
-        if int(self.model.dim) != self.dim:
-            raise ModelUnavailable(f"static embedding model {path}: {self.model.dim} dimensions, card says {self.dim}")
-        self.tokenizer = self.model.tokenizer
+        if set(tensors) != {"embeddings"}:
+            # weights or a token mapping: a vocabulary-quantised model, which this reader does not apply
+            raise ModelUnavailable(f"static embedding model {path}: unexpected tensors {sorted(tensors)}")
+        if self.table.ndim != 2 or int(self.table.shape[1]) != self.dim:
+            raise ModelUnavailable(f"static embedding model {path}: table of shape {self.table.shape}, "
+                                   f"card says {self.dim} dimensions")
+        if self.table.shape[0] != self.tokenizer.get_vocab_size():
+            raise ModelUnavailable(f"static embedding model {path}: {self.table.shape[0]} vectors for "
+                                   f"{self.tokenizer.get_vocab_size()} tokens")
+        unknown = getattr(self.tokenizer.model, "unk_token", None)
+        self.unknown_id = self.tokenizer.token_to_id(unknown) if unknown is not None else None
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         self._lock = threading.Lock()  # a Rust tokenizer raises "Already borrowed" if two threads share it
 
+    def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        with self._lock:
+            encodings = self.tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        ids = [encoding.ids for encoding in encodings]
+        if self.unknown_id is not None:
+            ids = [[token for token in row if token != self.unknown_id] for row in ids]
+        return ids
+
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            # max_length=None: a chunk is embedded whole (the chunker bounds it); one process, since the build
-            # engines already spread files over the cores.
-            vectors = self.model.encode(list(texts), max_length=None, use_multiprocessing=False,
-                                        show_progress_bar=False)
-        matrix = np.asarray(vectors, dtype=np.float32)
+        # A chunk is embedded whole (the chunker bounds it). The mean is taken in the table's dtype and
+        # normalised once there, then again in float32: model2vec's steps, so an index built with it matches.
+        rows = [self.table[ids].mean(axis=0) if ids else np.zeros(self.dim) for ids in self._token_ids(texts)]
+        stacked = np.stack(rows)
+        stacked = stacked / (np.linalg.norm(stacked, axis=1, keepdims=True) + 1e-32)
+        matrix = np.asarray(stacked, dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         return np.ascontiguousarray(matrix / np.where(norms > 0, norms, 1.0))
 

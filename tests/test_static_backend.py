@@ -55,6 +55,29 @@ def test_altered_or_missing_files_are_refused_with_one_line(tmp_path):
         StaticEmbedder(altered)
 
 
+def test_vectors_are_model2vecs_own_bit_for_bit(embedder):
+    """The table is read without model2vec (its imports cost a cold search 0.3-0.7 s); the vectors must stay the ones
+    model2vec's StaticModel gives, which earlier indexes hold, down to the last bit."""
+    from model2vec import StaticModel
+
+    reference = StaticModel.from_pretrained(str(DEFAULT_STATIC_DIR), normalize=True)
+    reference.tokenizer.no_padding()  # tokenizer.json pads to 128: a chunk is embedded whole, as the builder did
+    reference.tokenizer.no_truncation()
+    chunks = [path.read_text(encoding="utf-8", errors="replace")[:4000] for path in sorted(CORPUS.rglob("*.txt"))]
+    texts = [*chunks, "", "Who leads Hezbollah?", "\u2603 \u4e2d\u6587 [UNK] words", "long " * 3000]
+    expected = np.asarray(reference.encode(texts, max_length=None, use_multiprocessing=False), dtype=np.float32)
+    norms = np.linalg.norm(expected, axis=1, keepdims=True)
+    expected /= np.where(norms > 0, norms, 1.0)
+    assert np.array_equal(embedder.embed_documents(texts), expected)
+
+
+def test_loading_the_table_imports_neither_model2vec_nor_the_hub():
+    code = ("import sys, json\nfrom index.static_backend import StaticEmbedder\nStaticEmbedder().embed_query('x')\n"
+            "print(json.dumps([m for m in ('model2vec', 'huggingface_hub', 'requests') if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
 def test_vectors_are_unit_length_and_rank_the_related_sentence_first(embedder):
     question = embedder.embed_query("How much did the new bridge over the river cost?")
     documents = embedder.embed_documents([
