@@ -311,6 +311,12 @@ class VectorCache:
             return np.zeros((0, embedder.dim), dtype=np.float32)
         return np.stack([found[key] for key in keys])
 
+    def clear(self) -> None:
+        """Forget every vector and the counts (a benchmark measuring questions whose passages are new)."""
+        with self._lock:
+            self._vectors.clear()
+            self.hits = self.misses = 0
+
 
 SENTENCE_VECTORS = VectorCache()
 

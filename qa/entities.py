@@ -44,6 +44,12 @@ class Entity:
     text: str
 
 
+def needs_entities(kind: str) -> bool:
+    """Whether answering a question of this answer type (qa.question.answer_type) reads named entities: a typed
+    question does; one of no clear type, or a why, does not (qa.extractive.typed_parts)."""
+    return bool(kind) and kind != "reason"
+
+
 _loading = Lock()  # the prefetch thread and the first answer must not load the pipeline twice
 
 

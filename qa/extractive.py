@@ -130,7 +130,7 @@ def shortlist(candidates: Sequence[Candidate], lexical: np.ndarray, hits: Sequen
 def typed_parts(question: Question, texts: Sequence[str]) -> list[tuple[float, tuple[int, int] | None]]:
     """answer_phrase of each text, with NER entities when the model is installed."""
     kind = question.kind
-    found = ner.entities(texts) if kind and kind != "reason" and ner.available() else [None] * len(texts)
+    found = ner.entities(texts) if ner.needs_entities(kind) and ner.available() else [None] * len(texts)
     return [answer_phrase(question, text, ents) for text, ents in zip(texts, found, strict=True)]
 
 

@@ -146,11 +146,18 @@ with contextlib.redirect_stdout(out):
                  '--index', {str(index)!r}, '--json']) == 0
 answer = json.loads(out.getvalue())
 print(json.dumps({{"torch": 'torch' in sys.modules, "onnxruntime": 'onnxruntime' in sys.modules,
+                  "spacy": 'spacy' in sys.modules,
                   "cited": len(answer["citations"]), "reader": answer["signals"]["reader"]}}))
 """
     asked = json.loads(_run(ask).strip().splitlines()[-1])
     assert asked["torch"] is False and asked["onnxruntime"] is True  # the reader and the question-time MiniLM
     assert asked["cited"] >= 1 and asked["reader"] > 0.0
+    assert asked["spacy"] is True  # "who": a person's name is looked for among the entities
+    untyped = ask.replace("Who announced that the Guard would move its members?",
+                          "Tell me about the Guard moving its members")
+    asked = json.loads(_run(untyped).strip().splitlines()[-1])
+    assert asked["spacy"] is False and asked["torch"] is False  # no named type asked for: spaCy never loads
+    assert asked["cited"] >= 1
 
 
 def test_search_ask_and_the_app_answer_with_minilm_at_the_question_and_no_torch(tmp_path):

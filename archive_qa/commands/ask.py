@@ -34,12 +34,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = settings_from(args)
     if (args.answerer or settings.answerer) == "extractive":
-        from qa.entities import available, import_spacy_without_torch, prefetch_pipeline
+        from qa.entities import available, import_spacy_without_torch, needs_entities, prefetch_pipeline
+        from qa.question import answer_type
 
         if settings.embedding_backend in TORCH_FREE_BACKENDS:
             import_spacy_without_torch()  # nothing else in this process imports torch: 1.1 s less to a cold ask
-        if available():
-            prefetch_pipeline()  # spaCy loads on one core while the index opens and the question is searched
+        # spaCy (0.7 s of CPU cold) loads on one core while the index opens and the question is searched; a
+        # question whose answer is of no named type never reads entities, so it never loads it.
+        if available() and (args.question is None or needs_entities(answer_type(args.question))):
+            prefetch_pipeline()
     if settings.reader:
         from qa.reader import prefetch_reader
 

@@ -2,7 +2,7 @@
 raw speed, in one run.
 
     .venv/bin/python scripts/bench.py --articles 300 --json                      # the default configuration
-    .venv/bin/python scripts/bench.py --articles 300 --backends onnx,static --json   # backends side by side
+    .venv/bin/python scripts/bench.py --articles 300 --backends static,static-alone,onnx --json  # side by side
     .venv/bin/python scripts/bench.py --articles 100000 --only-ours --json
     .venv/bin/python scripts/bench.py --articles 100000 --embedder hashing --json   # everything but the model
 
@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, comma_list, folder_bytes, machine, run_step
+from benchmarks.common import ROOT, comma_list, configuration_env, folder_bytes, machine, run_step
 from benchmarks.synthetic import DEFAULT_PAGES, make_queries, paragraph_pool, write_archive
 
 RAW_BACKENDS = ("torch", "onnx", "onnx-int8", "static")
@@ -52,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="'hashing': only archive-qa, with the model-free embedder (large-scale runs)")
     parser.add_argument("--backends", type=comma_list, default=None,
                         help="our embedding backends, measured one after the other on the same archive, e.g. "
-                        "onnx,static (default: the settings' embedding_backend, i.e. the default configuration)")
+                        "static,static-alone,onnx: the default (static vectors, MiniLM at the question), static "
+                        "vectors alone, MiniLM's vectors (default: the settings' embedding_backend, i.e. the "
+                        "default configuration)")
     parser.add_argument("--only-ours", action="store_true",
                         help="no LangChain, raw-encode or truncation baselines (large-scale runs)")
     parser.add_argument("--raw-backends", type=comma_list, default=list(RAW_BACKENDS))
@@ -94,8 +96,7 @@ def measure(args: argparse.Namespace) -> dict:
         by_backend: dict[str, Any] = {}
         for number, backend in enumerate(backends):
             record = baselines and number == 0  # every backend chunks alike: one recording serves the baselines
-            ours = run_ours(archive, scratch, backend, queries,
-                            {**env, "ARCHIVE_QA_EMBEDDING_BACKEND": backend}, record)
+            ours = run_ours(archive, scratch, backend, queries, {**env, **configuration_env(backend)}, record)
             if "full_build_s" in ours:
                 ours["build_chars_per_s"] = written["chars"] / ours["full_build_s"]
                 ours["index_size_vs_text"] = ours["index_bytes"] / results["archive_bytes"]

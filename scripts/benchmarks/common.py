@@ -67,3 +67,21 @@ def default_backend() -> str:
 
 def comma_list(text: str) -> list[str]:
     return [item for item in text.split(",") if item]
+
+
+# Configurations measured under their own names beside the embedding backends: the settings each one means.
+# "static" alone is issue 25's (b), static vectors with no MiniLM at the question; plain "static" is the default (c).
+CONFIGURATIONS: dict[str, dict[str, object]] = {
+    "static-alone": {"embedding_backend": "static", "minilm_at_question": False},
+}
+
+
+def configuration(name: str) -> dict[str, object]:
+    """The settings a --backends name stands for: a configuration above, or an embedding backend."""
+    return dict(CONFIGURATIONS.get(name, {"embedding_backend": name}))
+
+
+def configuration_env(name: str) -> dict[str, str]:
+    """The same, as the ARCHIVE_QA_ variables a fresh process (the cold CLI runs) reads."""
+    return {f"ARCHIVE_QA_{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+            for key, value in configuration(name).items()}
