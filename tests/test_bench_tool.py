@@ -55,3 +55,27 @@ def test_help_lists_every_subcommand_without_importing_the_engine(bench):
     assert completed.returncode == 0, completed.stderr
     assert all(command in completed.stdout for command in bench.COMMAND_MODULES)
     assert completed.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_configurations_name_the_settings_each_process_runs_with(bench, monkeypatch):
+    """`--backends static,static-alone,onnx` is issue 25's (c), (b) and (a): the settings loaded in a step and the
+    variables a cold CLI run is given must say the same."""
+    from benchmarks.common import configuration, configuration_env
+
+    from core.settings import load_settings
+
+    for key in ("ARCHIVE_QA_EMBEDDING_BACKEND", "ARCHIVE_QA_MINILM_AT_QUESTION", "ARCHIVE_QA_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+    assert configuration("static-alone") == {"embedding_backend": "static", "minilm_at_question": False}
+    assert configuration("onnx") == {"embedding_backend": "onnx"}
+    for name in ("static", "static-alone", "onnx"):
+        from_step = load_settings(**configuration(name))
+        with monkeypatch.context() as patched:
+            for key, value in configuration_env(name).items():
+                patched.setenv(key, value)
+            from_env = load_settings()
+        assert (from_env.embedding_backend, from_env.minilm_at_question) == \
+            (from_step.embedding_backend, from_step.minilm_at_question)
+    default = load_settings()
+    assert (default.embedding_backend, default.minilm_at_question) == ("static", True)  # (c) is the default
+    assert load_settings(**configuration("static-alone")).minilm_at_question is False

@@ -87,6 +87,11 @@ def test_vector_cache_embeds_each_text_once_and_keeps_order():
     cache.embed(embedder, ["a b"])
     assert embedder.embedded == ["a b", "c d", "e", "f", "g", "a b"]
     assert cache.embed(embedder, []).shape == (0, embedder.dim)
+    assert (cache.hits, cache.misses) == (3, 6)
+    cache.clear()  # what the benchmark does before measuring questions whose passages are new
+    assert (cache.hits, cache.misses) == (0, 0)
+    cache.embed(embedder, ["a b"])
+    assert embedder.embedded[-1] == "a b" and len(embedder.embedded) == 7 and cache.misses == 1
 
 
 def test_names_share_fp32_and_separate_int8(monkeypatch):
