@@ -247,10 +247,26 @@ def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 def _end_workers(pool: ProcessPoolExecutor) -> None:
     """Drop the queued batches and end the running ones now, rather than wait for them (a batch of large files
     can take a minute, longer than a service manager waits after SIGTERM). The workers only read files, so
-    ending them loses nothing; the pool's shutdown then reaps them (as it does when a worker dies)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    ending them loses nothing; the pool's shutdown then reaps them (as it does when a worker dies).
+
+    A worker ended while it was writing a batch's results leaves half a message in the result pipe, and the pool's
+    manager thread waits for the rest forever (a stopped build hung in shutdown: reproduced about once in 25 stops,
+    tests/test_graceful_stop.py). This process holds the pipe's other write end, inherited by every worker, so no
+    end of file ever comes; once the workers are gone, closing it here ends that read, the manager thread finds the
+    pool broken and the shutdown completes."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         with contextlib.suppress(OSError, AttributeError):
             process.terminate()
+    for process in processes:
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
+    results = getattr(pool, "_result_queue", None)
+    with contextlib.suppress(OSError, AttributeError):
+        results._writer.close()  # type: ignore[union-attr]  # CPython's SimpleQueue: the parent's write end
     pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -64,6 +64,13 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt as interrupt:
             detail = _stopped_detail(settings, serving)
             return report_stopped("build", stop.name(interrupt), f" after {time.monotonic() - started:.1f}s; {detail}")
+        except Exception:
+            if stop.signum is None:
+                raise
+            # The stop arrived inside a library that turned it into its own error (a C extension being imported
+            # raises "ImportError: initialization failed"): still a requested stop, and the build rolled back.
+            detail = _stopped_detail(settings, serving)
+            return report_stopped("build", stop.name(), f" after {time.monotonic() - started:.1f}s; {detail}")
     if args.json:
         print_json(report.to_json())
     elif not args.quiet:
